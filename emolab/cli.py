@@ -1,0 +1,90 @@
+"""``emolab``: list the chapters and run them headless.
+
+    emolab list
+    emolab run CHAPTER [--profile smoke|cpu|full] [--seed N] [--out DIR]
+                       [--data-root PATH] [--device cpu|cuda] [--resume]
+
+Errors a person can act on (an unknown chapter, profile or device, a bad
+path) print one line and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from emolab import __version__
+from emolab.core.errors import ConfigError, EmolabError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emolab", description="GAN-based domain adaptation for emotion recognition: "
+        "run the book's chapters headless.")
+    parser.add_argument("--version", action="version", version=f"emolab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="list the chapters")
+
+    run = sub.add_parser("run", help="run a chapter; writes OUT/metrics.json and figures")
+    run.add_argument("chapter", metavar="CHAPTER", help="a name from `emolab list`")
+    run.add_argument("--profile", default=None,
+                     help="smoke, cpu or full (default: $EMOLAB_PROFILE, else full with CUDA, else cpu)")
+    run.add_argument("--seed", type=int, default=0, help="one seed fixes data, init and sampling")
+    run.add_argument("--out", type=Path, default=None, help="output folder (default: runs/CHAPTER-PROFILE-sSEED)")
+    run.add_argument("--data-root", type=Path, default=None, help="folder with a real dataset")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue from OUT/checkpoints/last.pt when it exists")
+    return parser
+
+
+def cmd_list() -> int:
+    from emolab.experiments import CHAPTERS
+
+    width = max(map(len, CHAPTERS))
+    for c in CHAPTERS.values():
+        print(f"{c.name:<{width}}  {c.title}  (notebooks/{c.notebook})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from emolab.core.profiles import resolve_profile
+    from emolab.core.runtime import resolve_device
+    from emolab.experiments import get_chapter
+
+    # Validate everything before the run itself.
+    get_chapter(args.chapter)
+    profile = resolve_profile(args.profile)
+    resolve_device(args.device)
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+    from emolab.runner import main_summary, run_chapter
+
+    out = args.out or Path("runs") / f"{args.chapter}-{profile}-s{args.seed}"
+    metrics = run_chapter(args.chapter, profile=profile, seed=args.seed, out=out,
+                          data_root=args.data_root, device=args.device, resume=args.resume)
+    main_summary(metrics, out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list()
+        return cmd_run(args)
+    except ConfigError as err:
+        print(f"emolab: error: {err}", file=sys.stderr)
+        return 2
+    except EmolabError as err:
+        print(f"emolab: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("emolab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

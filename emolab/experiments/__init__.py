@@ -1,0 +1,41 @@
+"""What each chapter runs. ``CHAPTERS`` is the table the CLI and the book share."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str          # what `emolab run NAME` takes
+    title: str
+    notebook: str      # under notebooks/
+    paper: str         # under shared/papers/ (the paper behind it)
+    module: str        # the experiment module; its ``run(...)`` runs the chapter
+
+    def load(self):
+        """Import the experiment module (lazily: ``emolab list`` stays fast)."""
+        return importlib.import_module(self.module)
+
+
+CHAPTERS: dict[str, Chapter] = {
+    c.name: c
+    for c in [
+        Chapter("toy", "A toy manifold: CycleGAN completes a rare class",
+                "00_toy_manifold.ipynb", "cyclegan_augmentation.md", "emolab.experiments.toy"),
+    ]
+}
+
+
+
+def get_chapter(name: str) -> Chapter:
+    """The chapter called ``name``; an unknown name names the valid ones."""
+    from emolab.core.errors import ConfigError
+
+    if name not in CHAPTERS:
+        raise ConfigError(f"unknown chapter {name!r}; choose one of: {', '.join(CHAPTERS)}")
+    return CHAPTERS[name]
+
+
+__all__ = ["CHAPTERS", "Chapter", "get_chapter"]

@@ -1,0 +1,5 @@
+"""One readable module per paper; equations are numbered as in the paper."""
+
+from emolab.methods.cyclegan_augmentation import CycleGAN
+
+__all__ = ["CycleGAN"]

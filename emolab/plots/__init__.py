@@ -1,0 +1,16 @@
+"""Figures. Each function draws on a Matplotlib ``Axes`` or returns a ``Figure``;
+``FIGURES[chapter](result)`` gives every figure a chapter saves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
+from emolab.plots import toy
+
+FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
+    "toy": toy.chapter_figures,
+}
+
+__all__ = ["FIGURES", "toy"]

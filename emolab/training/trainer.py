@@ -1,0 +1,146 @@
+"""One small training loop a student can read in one sitting.
+
+The *method* (a CycleGAN, a classifier, ...) is an ``nn.Module`` that owns its
+networks and its optimizers and knows how to take one training step:
+
+.. code-block:: python
+
+    class MyMethod(nn.Module):
+        optimizers: dict[str, torch.optim.Optimizer]
+        schedulers: dict[str, object]            # optional
+        def training_step(self, batch) -> dict[str, float]: ...
+
+The *trainer* owns everything around that step: drawing batches with its own
+seeded ``torch.Generator``, counting steps, keeping the loss history, stopping
+on a non-finite loss, and writing and reading checkpoints so that a resumed run
+continues exactly — bit for bit on the CPU — where the first one stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from emolab.core.checkpoint import load_checkpoint, save_checkpoint
+from emolab.core.errors import ConfigError, DivergenceError
+from emolab.core.progress import progress
+from emolab.core.runtime import capture_rng_state, restore_rng_state
+
+
+class Trainer:
+    """Run ``method.training_step`` on batches from ``sample_batch``.
+
+    Args:
+        method: the module with ``optimizers`` and ``training_step``.
+        sample_batch: ``f(generator) -> batch``; all randomness in sampling
+            must come from the generator it is given.
+        config: the run's configuration, stored in every checkpoint; a resume
+            from a checkpoint with another configuration is refused.
+        seed: seeds the sampling generator.
+        checkpoint_dir: where ``last.pt`` is written (``None``: no checkpoints).
+        checkpoint_every: write ``last.pt`` every this many steps (and at the end).
+        log_every: keep the step's losses in ``history`` every this many steps.
+    """
+
+    CHECKPOINT_NAME = "last.pt"
+
+    def __init__(self, method: nn.Module, sample_batch: Callable[[torch.Generator], object], *,
+                 config: dict, seed: int = 0, checkpoint_dir: str | os.PathLike | None = None,
+                 checkpoint_every: int = 0, log_every: int = 1, desc: str = "train"):
+        if not hasattr(method, "training_step") or not isinstance(getattr(method, "optimizers", None), dict):
+            raise ConfigError("the method needs a `training_step(batch)` and an `optimizers` dict")
+        if checkpoint_every < 0 or log_every < 1:
+            raise ConfigError("checkpoint_every must be >= 0 and log_every >= 1")
+        self.method = method
+        self.sample_batch = sample_batch
+        self.config = config
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.checkpoint_every = checkpoint_every
+        self.log_every = log_every
+        self.desc = desc
+        self.generator = torch.Generator().manual_seed(seed)
+        self.step = 0
+        self.history: dict[str, list[float]] = {"step": []}
+
+    # ------------------------------------------------------------------ loop
+    def fit(self, total_steps: int) -> dict[str, list[float]]:
+        """Train until ``self.step == total_steps``; return the loss history."""
+        if total_steps < self.step:
+            raise ConfigError(f"asked to train to step {total_steps}, already at {self.step}")
+        self.method.train()
+        bar = progress(total=total_steps, initial=self.step, desc=self.desc)
+        try:
+            while self.step < total_steps:
+                losses = self.method.training_step(self.sample_batch(self.generator))
+                bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+                if bad:
+                    raise DivergenceError(self._divergence_message(bad))
+                self.step += 1
+                if self.step % self.log_every == 0 or self.step == total_steps:
+                    self._log(losses)
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+                bar.update(1)
+                if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                    self.save()
+        finally:
+            bar.close()
+        if self.checkpoint_dir is not None:
+            self.save()
+        return self.history
+
+    def _log(self, losses: dict[str, float]) -> None:
+        self.history["step"].append(self.step)
+        for k, v in losses.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def _divergence_message(self, bad: dict) -> str:
+        where = self.checkpoint_path
+        kept = (f"the last good checkpoint is kept at {where}" if where and where.exists()
+                else "no checkpoint was written before it")
+        return (f"training diverged at step {self.step + 1}: non-finite "
+                f"{', '.join(f'{k}={v}' for k, v in bad.items())}; {kept}. "
+                "Try a lower learning rate or another seed.")
+
+    # ----------------------------------------------------------- checkpoints
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.checkpoint_dir / self.CHECKPOINT_NAME if self.checkpoint_dir else None
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None:
+            raise ConfigError("no checkpoint path: pass one or set checkpoint_dir")
+        return save_checkpoint(
+            path, config=self.config, step=self.step, models={"method": self.method},
+            optimizers=self.method.optimizers,
+            schedulers=getattr(self.method, "schedulers", None),
+            rng={"global": capture_rng_state(), "sampler": self.generator.get_state()},
+            history=self.history,
+        )
+
+    def resume(self, path: str | os.PathLike | None = None, *, strict_config: bool = True) -> bool:
+        """Load a checkpoint if there is one; return whether one was loaded."""
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None or not path.exists():
+            return False
+        ckpt = load_checkpoint(path)
+        if strict_config and ckpt["config"] != self.config:
+            changed = sorted(k for k in set(ckpt["config"]) | set(self.config)
+                             if ckpt["config"].get(k) != self.config.get(k))
+            raise ConfigError(f"{path} was written with another configuration "
+                              f"(differs in {changed}); use a new output folder")
+        self.method.load_state_dict(ckpt["models"]["method"])
+        for name, opt in self.method.optimizers.items():
+            opt.load_state_dict(ckpt["optimizers"][name])
+        for name, sched in (getattr(self.method, "schedulers", None) or {}).items():
+            sched.load_state_dict(ckpt["schedulers"][name])
+        restore_rng_state(ckpt["rng"]["global"])
+        self.generator.set_state(ckpt["rng"]["sampler"])
+        self.step = ckpt["step"]
+        self.history = {k: list(v) for k, v in ckpt["history"].items()}
+        return True
