@@ -11,3 +11,11 @@ class ConfigError(EmolabError, ValueError):
 
 class DivergenceError(EmolabError, FloatingPointError):
     """Training produced a non-finite loss; the last good checkpoint is kept."""
+
+
+class DatasetError(EmolabError):
+    """A dataset is missing, laid out differently than expected, or unreadable."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A dataset's root folder or files are absent; the message names the layout and the source."""
