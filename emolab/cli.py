@@ -1,6 +1,8 @@
 """``emolab``: list the chapters and run them headless.
 
     emolab list
+    emolab data stats NAME [--root PATH] [--split S]
+    emolab data show NAME --out FILE.png [--root PATH] [--split S]
     emolab run CHAPTER [--profile smoke|cpu|full] [--seed N] [--out DIR]
                        [--data-root PATH] [--device cpu|cuda] [--resume]
 
@@ -37,7 +39,40 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     run.add_argument("--resume", action="store_true",
                      help="continue from OUT/checkpoints/last.pt when it exists")
+    data = sub.add_parser("data", help="inspect a dataset: class counts or a picture grid")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    for action, text in (("stats", "print JSON {total, classes}"), ("show", "save a grid per class")):
+        p = dsub.add_parser(action, help=text)
+        p.add_argument("name", metavar="NAME", help="a dataset name (emofaces, fer2013, ...)")
+        p.add_argument("--root", type=Path, default=None, help="the dataset's folder (real datasets)")
+        p.add_argument("--split", default="train", help="train, validation or test")
+        p.add_argument("--seed", type=int, default=0, help="seed of generated datasets and of the grid")
+        if action == "show":
+            p.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+            p.add_argument("--per-class", type=int, default=8, help="samples per class")
     return parser
+
+
+def cmd_data(args) -> int:
+    import json
+
+    from emolab.data.registry import dataset_stats, open_dataset
+
+    ds = open_dataset(args.name, root=args.root, split=args.split, seed=args.seed)
+    if args.data_command == "stats":
+        print(json.dumps(dataset_stats(ds)))
+        return 0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from emolab.plots.datasets import fig_class_grid
+
+    fig = fig_class_grid(ds, per_class=args.per_class, seed=args.seed,
+                         title=f"{args.name} ({args.split})")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+    return 0
 
 
 def cmd_list() -> int:
@@ -74,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return cmd_list()
+        if args.command == "data":
+            return cmd_data(args)
         return cmd_run(args)
     except ConfigError as err:
         print(f"emolab: error: {err}", file=sys.stderr)
