@@ -385,3 +385,39 @@ def test_shared_mnist_test_counts():
     assert np.bincount(ds.targets).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert ds.targets[:5].tolist() == [7, 2, 1, 0, 4]
     assert ds[0][0].shape == (1, 28, 28)
+
+
+def test_download_is_opt_in_and_goes_through_torchvision(tmp_path, monkeypatch):
+    """download=True asks torchvision to fetch missing files, then reads them; the default never does."""
+    import torchvision.datasets as tvd
+
+    calls = []
+    rng = np.random.default_rng(3)
+    imgs = rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)
+    labels = np.arange(6, dtype=np.uint8)
+
+    class FakeMNIST:  # writes what torchvision's MNIST(download=True) leaves behind
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            raw = Path(root) / "MNIST" / "raw"
+            _idx(raw / "t10k-images-idx3-ubyte", imgs)
+            _idx(raw / "t10k-labels-idx1-ubyte", labels)
+
+    class Offline:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("Error downloading: no network")
+
+    monkeypatch.setattr(tvd, "MNIST", FakeMNIST)
+    with pytest.raises(DatasetNotFoundError):
+        MNIST(tmp_path / "m", "test")  # no download by default
+    assert calls == []
+    ds = MNIST(tmp_path / "m", "test", download=True)
+    assert len(ds) == 6 and calls == [(str(tmp_path / "m"), False, True)]
+    MNIST(tmp_path / "m", "test", download=True)  # files present: no second download
+    assert len(calls) == 1
+    monkeypatch.setattr(tvd, "USPS", Offline)
+    monkeypatch.setattr(tvd, "SVHN", Offline)
+    with pytest.raises(DatasetNotFoundError, match="could not download.*no network"):
+        USPS(tmp_path / "u", "train", download=True)
+    with pytest.raises(DatasetNotFoundError, match="could not download"):
+        SVHN(tmp_path / "s", "test", download=True)

@@ -1,4 +1,4 @@
-"""Real datasets, read from the files a user downloaded (nothing is downloaded here).
+"""Real datasets, read from the files a user downloaded (nothing is downloaded unless asked).
 
 Each loader is a thin adapter over :mod:`emolab.data.folders`; each docstring
 is a card: what the data is, its size and classes, its terms of use, how to
@@ -6,7 +6,8 @@ obtain it and the on-disk layout read. Pass the folder you unpacked it to as
 ``root`` (the CLI's ``--data-root``). Every loader follows the dataset API of
 the project: ``(image, label)`` items with a float ``[C, H, W]`` tensor in
 ``[0, 1]`` by default, ``classes``, ``targets`` (``np.int64``), ``name``, and
-``size`` / ``channels`` / ``transform`` / ``target_transform`` keywords.
+``size`` / ``channels`` / ``transform`` / ``target_transform`` keywords. USPS, MNIST and
+SVHN also take ``download=True``, which lets torchvision fetch missing files.
 
 Class orders. Facial-expression datasets use the categories of
 :mod:`emolab.data.taxonomy` (``angry`` rather than ``anger``, ``sad`` rather
@@ -453,6 +454,17 @@ class FI(ClassFolderDataset):
                          layout="ROOT/<emotion>/*.jpg with <emotion> one of " + ", ".join(sorted(mapping)))
 
 
+def _download(dataset: str, tv_name: str, root: Path, **kwargs) -> None:
+    """Let torchvision fetch a dataset into ``root`` (only when the user asks: ``download=True``)."""
+    import torchvision.datasets as tvd
+
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        getattr(tvd, tv_name)(str(root), download=True, **kwargs)
+    except Exception as exc:  # no network, a moved mirror, a full disk, ...
+        raise DatasetNotFoundError(f"{dataset}: torchvision could not download it into {root}: {exc}") from exc
+
+
 # =========================================================================== USPS
 USPS_SOURCE = (
     "Hull (1994), 'A database for handwritten text recognition research', IEEE TPAMI; the files usps.bz2 "
@@ -462,7 +474,8 @@ USPS_SOURCE = (
 
 
 def USPS(root, split: str = "train", size: int | None = None, channels: int | None = None,
-         transform: Callable | None = None, target_transform: Callable | None = None) -> ArrayImageDataset:
+         transform: Callable | None = None, target_transform: Callable | None = None,
+         download: bool = False) -> ArrayImageDataset:
     """USPS: handwritten digits scanned from US Postal Service envelopes.
 
     **What.** 7,291 training and 2,007 test grayscale 16x16 digits; classes
@@ -476,6 +489,8 @@ def USPS(root, split: str = "train", size: int | None = None, channels: int | No
     root = _root(root)
     which = _split(split, {"train": "train", "training": "train", "test": "test"}, "USPS")
     fname = "usps.bz2" if which == "train" else "usps.t.bz2"
+    if download and not (root / fname).is_file():
+        _download("USPS", "USPS", root, train=which == "train")
     if not (root / fname).is_file():
         raise DatasetNotFoundError(f"USPS: no file {root / fname}. Expected layout: ROOT/usps.bz2 (train) and "
                                    f"ROOT/usps.t.bz2 (test). Where to get it: {USPS_SOURCE}")
@@ -532,7 +547,8 @@ def _find_idx(root: Path, stem: str) -> Path | None:
 
 
 def MNIST(root, split: str = "test", size: int | None = None, channels: int | None = None,
-          transform: Callable | None = None, target_transform: Callable | None = None) -> ArrayImageDataset:
+          transform: Callable | None = None, target_transform: Callable | None = None,
+          download: bool = False) -> ArrayImageDataset:
     """MNIST: LeCun's handwritten digits.
 
     **What.** 60,000 training and 10,000 test grayscale 28x28 digits, white on
@@ -543,13 +559,18 @@ def MNIST(root, split: str = "test", size: int | None = None, channels: int | No
     ``ROOT/{train,t10k}-labels-idx1-ubyte[.gz]`` flat in ``ROOT``, or torchvision's
     ``ROOT/MNIST/raw/...``. The files are read here (numpy + gzip), so no md5
     check and no download; ``split`` defaults to ``test``, the split that is
-    most often at hand.
+    most often at hand. With ``download=True`` torchvision fetches missing
+    files into ``ROOT/MNIST/raw/`` first.
     """
     root = _root(root)
     which = _split(split, {"train": "train", "training": "train", "test": "test", "t10k": "test"}, "MNIST")
     prefix = "train" if which == "train" else "t10k"
     img_path = _find_idx(root, f"{prefix}-images-idx3-ubyte")
     lab_path = _find_idx(root, f"{prefix}-labels-idx1-ubyte")
+    if download and (img_path is None or lab_path is None):
+        _download("MNIST", "MNIST", root, train=which == "train")  # into ROOT/MNIST/raw/
+        img_path = _find_idx(root, f"{prefix}-images-idx3-ubyte")
+        lab_path = _find_idx(root, f"{prefix}-labels-idx1-ubyte")
     if img_path is None or lab_path is None:
         raise DatasetNotFoundError(
             f"MNIST: no {prefix}-images-idx3-ubyte[.gz] / {prefix}-labels-idx1-ubyte[.gz] in {root} "
@@ -576,7 +597,8 @@ SVHN_SOURCE = (
 
 
 def SVHN(root, split: str = "train", size: int | None = None, channels: int | None = None,
-         transform: Callable | None = None, target_transform: Callable | None = None) -> ArrayImageDataset:
+         transform: Callable | None = None, target_transform: Callable | None = None,
+         download: bool = False) -> ArrayImageDataset:
     """SVHN: cropped house-number digits from Google Street View.
 
     **What.** 73,257 training, 26,032 test (and 531,131 extra) colour 32x32
@@ -588,11 +610,14 @@ def SVHN(root, split: str = "train", size: int | None = None, channels: int | No
     :func:`scipy.io.loadmat` exactly as :class:`torchvision.datasets.SVHN`
     does, without its md5 check (so a re-saved or partial file is read too);
     needs scipy. Offline, :class:`emolab.data.digits.SynthSVHN` draws a
-    look-alike.
+    look-alike. With ``download=True`` torchvision fetches a missing file into
+    ``ROOT`` first.
     """
     root = _root(root)
     which = _split(split, {"train": "train", "test": "test", "extra": "extra"}, "SVHN")
     path = root / f"{which}_32x32.mat"
+    if download and not path.is_file():
+        _download("SVHN", "SVHN", root, split=which)
     if not path.is_file():
         raise DatasetNotFoundError(f"SVHN: no file {path}. Expected layout: ROOT/train_32x32.mat, "
                                    f"ROOT/test_32x32.mat (and ROOT/extra_32x32.mat). Where to get it: {SVHN_SOURCE}")
