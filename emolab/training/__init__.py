@@ -1,5 +1,7 @@
-"""The training loop every chapter shares."""
+"""The training loop every chapter shares, and the pieces GAN training adds to it."""
 
+from emolab.training.image_pool import ImagePool
+from emolab.training.schedules import linear_decay
 from emolab.training.trainer import Trainer
 
-__all__ = ["Trainer"]
+__all__ = ["ImagePool", "Trainer", "linear_decay"]
