@@ -51,7 +51,6 @@ get ``gan_steps``; the four extra ones that only DAG needs get the shorter
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +61,9 @@ import torch.nn.functional as nnf
 from torch import nn
 
 from emolab.core.errors import ConfigError
-from emolab.core.profiles import check_profile
 from emolab.data.emofaces import ACTION_UNITS, IDENTITY_PARAMS, PROTOTYPES, EmoFaces
 from emolab.data.taxonomy import EKMAN7, fer2013_priors
+from emolab.experiments.base import ProfileConfig
 from emolab.methods.cyclegan_augmentation import CycleGAN
 from emolab.models import define_classifier, init_weights
 from emolab.models.patchgan import NLayerDiscriminator
@@ -91,8 +90,10 @@ VISIBLE_IDENTITY = ("face_width", "face_length", "jaw", "skin_tone", "eye_spacin
 
 
 @dataclass(frozen=True)
-class AugmentConfig:
+class AugmentConfig(ProfileConfig):
     """Everything that sizes the chapter. ``AugmentConfig.for_profile(p)`` gives the presets."""
+
+    KIND = "augment config"
 
     # data
     image_size: int = 48
@@ -142,13 +143,6 @@ class AugmentConfig:
         "full": dict(image_size=48, n_train=6000, n_test_per_class=300),
     }
 
-    @classmethod
-    def for_profile(cls, profile: str, **overrides) -> AugmentConfig:
-        check_profile(profile)
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown augment config keys {sorted(unknown)}")
-        return cls(**{**cls.PRESETS[profile], **overrides})
 
     def __post_init__(self):
         positive = ("image_size", "n_train", "n_test_per_class", "cnn_width", "cnn_steps", "cnn_batch",
@@ -168,8 +162,6 @@ class AugmentConfig:
         if min(self.cnn_lr, self.gan_lr) <= 0 or self.lambda_cyc < 0 or self.lambda_identity < 0:
             raise ConfigError("learning rates must be > 0, lambda_cyc and lambda_identity >= 0")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass

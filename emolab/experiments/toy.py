@@ -10,7 +10,6 @@ trained again. For comparison we also run what a practitioner would try first
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import torch
 from sklearn.svm import SVC
 
 from emolab.core.errors import ConfigError
-from emolab.core.profiles import check_profile
 from emolab.data.toy import GaussianManifold, make_gaussian_manifold
+from emolab.experiments.base import ProfileConfig
 from emolab.methods.cyclegan_augmentation import CycleGAN
 from emolab.models import init_weights, point_discriminator, point_generator
 from emolab.training import Trainer
@@ -30,8 +29,10 @@ PAPER_RESULTS = {"svm_acc_imbalanced": 93.3, "svm_acc_augmented": 98.0}
 
 
 @dataclass(frozen=True)
-class ToyConfig:
+class ToyConfig(ProfileConfig):
     """Everything that sizes the toy run. ``ToyConfig.for_profile(p)`` gives the presets."""
+
+    KIND = "toy config"
 
     reference_class: int = 0
     minority_class: int = 2
@@ -55,13 +56,6 @@ class ToyConfig:
         "full": dict(steps=20000, batch_size=256, hidden=128, log_every=20, checkpoint_every=5000),
     }
 
-    @classmethod
-    def for_profile(cls, profile: str, **overrides) -> ToyConfig:
-        check_profile(profile)
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown toy config keys {sorted(unknown)}")
-        return cls(**{**cls.PRESETS[profile], **overrides})
 
     def __post_init__(self):
         if self.reference_class == self.minority_class:
@@ -69,8 +63,6 @@ class ToyConfig:
         if min(self.steps, self.batch_size, self.hidden, self.depth, self.n_generated) < 1:
             raise ConfigError("steps, batch_size, hidden, depth and n_generated must be positive")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass
