@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from emolab.core.errors import ConfigError
+from emolab.data.folders import apply_transforms
 
 __all__ = ["DIGIT_CLASSES", "SYNTH_FONTS", "DigitDataset", "MNIST5k", "SynthSVHN", "UCIDigits"]
 
@@ -96,13 +97,8 @@ class DigitDataset(torch.utils.data.Dataset):
         return len(self.targets)
 
     def __getitem__(self, index: int):
-        img = self.data[index].float().div_(255)
-        target = int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return apply_transforms(self.data[index].float().div_(255), int(self.targets[index]),
+                                self.transform, self.target_transform)
 
     def to_tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All images as one float tensor ``[N, C, H, W]`` in [0, 1] and the labels as ``int64``."""

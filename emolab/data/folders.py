@@ -77,6 +77,15 @@ def _to_8bit_gray(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
+def apply_transforms(img, target: int, transform: Callable | None, target_transform: Callable | None):
+    """The torchvision convention every dataset follows: ``(transform(img), target_transform(target))``."""
+    if transform is not None:
+        img = transform(img)
+    if target_transform is not None:
+        target = target_transform(target)
+    return img, target
+
+
 class ImageTransform:
     """The default transform: PIL image -> ``L``/``RGB`` -> resize -> float tensor in [0, 1].
 
@@ -137,13 +146,8 @@ class _ImageDataset(torch.utils.data.Dataset):
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {self.name} with {len(self)} items")
         index = index % len(self)
-        img = self._load(index)
-        target = int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return apply_transforms(self._load(index), int(self.targets[index]),
+                                self.transform, self.target_transform)
 
     def class_counts(self) -> dict[str, int]:
         """``{class name: number of items}``, from the targets (no image is decoded)."""
