@@ -25,7 +25,7 @@ def test_presets_and_overrides():
 
 @pytest.mark.parametrize("bad", [dict(image_size=30), dict(cnn_steps=0), dict(fer_fraction=0.0),
                                  dict(fer_fraction=1.5), dict(min_fraction=0.2), dict(gan_lr=0.0),
-                                 dict(pool_size=-1), dict(n_generated=-1)])
+                                 dict(pool_size=-1), dict(n_generated=-1), dict(diffaugment="zoom")])
 def test_config_validation(bad):
     with pytest.raises(ConfigError):
         AugmentConfig.for_profile("smoke", **bad)
@@ -106,3 +106,26 @@ def test_smoke_run_keys_and_determinism():
         assert m2[f"acc_{s}"] == m[f"acc_{s}"]
         assert m2["per_class"][s] == m["per_class"][s]
     assert m2["ground_truth"] == m["ground_truth"]
+
+
+def test_table1_only_run_skips_dag_and_ground_truth():
+    seed_everything(1)
+    r = augment.run("smoke", seed=1, dag=False, ground_truth=False)
+    m = r.metrics
+    assert set(r.generated) == set(augment.TABLE1_TARGETS)
+    assert m["acc_dag"] is None and m["per_class"]["dag"] is None
+    assert m["ground_truth"] is None
+    for s in ("baseline", "plus_disgust", "plus_sad", "plus_both"):
+        assert 0.0 <= m[f"acc_{s}"] <= 100.0
+    assert r.sources["x"].shape == (m["n_generated"], 1, 32, 32)
+
+
+def test_presets_use_the_rare_class_remedies_and_the_defaults_are_the_papers():
+    paper = AugmentConfig()
+    assert (paper.residual_generator, paper.diffaugment, paper.gan_lr, paper.lambda_cyc) == (False, "", 2e-4, 10.0)
+    for profile in ("smoke", "cpu", "full"):
+        cfg = AugmentConfig.for_profile(profile)
+        assert cfg.residual_generator and cfg.diffaugment == "translation"
+    model = augment.build_cyclegan(AugmentConfig.for_profile("smoke"), 0, "cpu")
+    assert model.G.residual and model.augment is not None
+    assert augment.build_cyclegan(AugmentConfig.for_profile("smoke", diffaugment=""), 0, "cpu").augment is None

@@ -216,3 +216,21 @@ def test_init_applied():
     assert xavier.model[1].weight.std().item() > 0.03
     with pytest.raises(ConfigError, match="init_type"):
         define_discriminator(init_type="uniform")
+
+
+def test_residual_generator_edits_its_input():
+    torch.manual_seed(0)
+    x = torch.rand(2, 1, 32, 32) * 1.8 - 0.9
+    net = ResnetGenerator(1, 1, ngf=8, n_blocks=2, residual=True)
+    last = net.model[-1]
+    assert isinstance(last, nn.Conv2d)  # no tanh layer: it is applied after the addition
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    assert torch.allclose(net(x), x, atol=1e-5)  # h = 0: the identity
+    nn.init.normal_(last.weight, 0, 0.5)
+    y = net(x)
+    assert y.abs().max() <= 1 and not torch.allclose(y, x, atol=1e-3)  # tanh may round to 1 in float32
+    net(x).sum().backward()
+    assert last.weight.grad.abs().sum() > 0
+    with pytest.raises(ConfigError, match="in_channels == out_channels"):
+        ResnetGenerator(1, 3, residual=True)

@@ -24,6 +24,8 @@ CHAPTERS: dict[str, Chapter] = {
     for c in [
         Chapter("toy", "A toy manifold: CycleGAN completes a rare class",
                 "00_toy_manifold.ipynb", "cyclegan_augmentation.md", "emolab.experiments.toy"),
+        Chapter("augment", "Emotion classification with CycleGAN data augmentation",
+                "01_cyclegan_augmentation.ipynb", "cyclegan_augmentation.md", "emolab.experiments.augment"),
     ]
 }
 

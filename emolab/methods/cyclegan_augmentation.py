@@ -44,6 +44,16 @@ same random numbers); the numbers (7)–(9) continue the paper's and are ours:
      (:func:`~emolab.losses.gradient_penalty`; ``r`` and ``t`` batches must
      then have the same size).
 
+(10) D_T(A(t)), D_T(A(G(r))), D_R(A(r)), D_R(A(F(t)))
+     differentiable augmentation (Zhao et al., 2020): with ``augment`` (a
+     callable such as :class:`~emolab.training.DiffAugment`) every image a
+     discriminator sees, real or translated, in the discriminators' step
+     and in the generators' adversarial terms, is randomly transformed
+     first. A rare class gives D_T only a few dozen real images; without
+     it D_T memorises them and G learns to paint noise (the failure the
+     augmentation chapter shows). The cycle and identity terms see the
+     untransformed images.
+
 Learning-rate schedules: ``model.schedulers`` is a dict (empty by default),
 saved and restored by the Trainer; every scheduler in it is stepped once at
 the end of each ``training_step``, so a schedule counts training steps, e.g.
@@ -80,6 +90,7 @@ class CycleGAN(nn.Module):
             saved with it.
         lambda_identity: weight of the identity loss (7), relative to ``lambda_cyc``.
         lambda_gp: gradient-penalty weight, used with ``gan_mode="wgangp"``.
+        augment: ``None``, or a callable applied to every discriminator input (10).
 
     The pools are sub-modules ``pools["T"]`` and ``pools["R"]`` (their images
     travel in ``state_dict()``, hence in checkpoints); with ``pool_size=0``
@@ -91,7 +102,7 @@ class CycleGAN(nn.Module):
                  lambda_cyc: float = 10.0, gan_mode: str = "lsgan", lr: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), pool_size: int = 0,
                  pool_seed: int | None = None, lambda_identity: float = 0.0,
-                 lambda_gp: float = 10.0):
+                 lambda_gp: float = 10.0, augment=None):
         super().__init__()
         if lambda_cyc < 0 or lr <= 0:
             raise ConfigError("lambda_cyc must be >= 0 and lr > 0")
@@ -101,6 +112,9 @@ class CycleGAN(nn.Module):
         self.lambda_cyc = lambda_cyc
         self.lambda_identity = lambda_identity
         self.lambda_gp = lambda_gp
+        if augment is not None and not callable(augment):
+            raise ConfigError(f"augment must be a callable (e.g. DiffAugment), got {augment!r}")
+        self.augment = augment
         self.gan_loss = GANLoss(gan_mode)
         self.cycle_loss = CycleConsistencyLoss()
         self.identity_loss = IdentityLoss()
@@ -122,8 +136,8 @@ class CycleGAN(nn.Module):
     def generator_losses(self, r: torch.Tensor, t: torch.Tensor):
         """Generator side of (2)–(5) and (7); returns the terms and the translations."""
         fake_t, fake_r = self.G(r), self.F(t)
-        adv_T = self.gan_loss(self.D_T(fake_t), True, for_discriminator=False)  # from (3)
-        adv_R = self.gan_loss(self.D_R(fake_r), True, for_discriminator=False)  # from (2)
+        adv_T = self.gan_loss(self.D_T(self._aug(fake_t)), True, for_discriminator=False)  # from (3)
+        adv_R = self.gan_loss(self.D_R(self._aug(fake_r)), True, for_discriminator=False)  # from (2)
         cyc = self.cycle_loss(self.F(fake_t), r) + self.cycle_loss(self.G(fake_r), t)  # (5)
         total = adv_T + adv_R + self.lambda_cyc * cyc                    # (4)
         losses = {"G_total": total, "G_adv_T": adv_T, "G_adv_R": adv_R, "cycle": cyc}
@@ -140,7 +154,8 @@ class CycleGAN(nn.Module):
     def discriminator_losses(self, r, t, fake_t, fake_r):
         """(3) for D_T and (2) for D_R, on detached translations; with ``wgangp``
         plus each critic's gradient penalty (9), also reported as ``D_T_gp``, ``D_R_gp``."""
-        fake_t, fake_r = fake_t.detach(), fake_r.detach()
+        fake_t, fake_r = self._aug(fake_t.detach()), self._aug(fake_r.detach())
+        r, t = self._aug(r), self._aug(t)
         d_T = self.gan_loss(self.D_T(t), True) + self.gan_loss(self.D_T(fake_t), False)
         d_R = self.gan_loss(self.D_R(r), True) + self.gan_loss(self.D_R(fake_r), False)
         if self.gan_loss.mode != "wgangp":
@@ -148,6 +163,9 @@ class CycleGAN(nn.Module):
         gp_T = gradient_penalty(self.D_T, t, fake_t, weight=self.lambda_gp)
         gp_R = gradient_penalty(self.D_R, r, fake_r, weight=self.lambda_gp)
         return {"D_T": d_T + gp_T, "D_R": d_R + gp_R, "D_T_gp": gp_T, "D_R_gp": gp_R}
+
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.augment is None else self.augment(x)
 
     def pooled(self, fake_t: torch.Tensor, fake_r: torch.Tensor):
         """The translations the discriminators see (8): from the pools, if any."""

@@ -93,11 +93,24 @@ class ResnetGenerator(nn.Module):
     ``H`` and ``W`` must be multiples of ``2 ** n_downsampling`` and at least
     twice that (so the residual blocks see a map of at least 2x2): with the
     default two down-samplings, 32, 48, 64, 128 and 256 px all work.
+
+    ``residual=True`` (off in CycleGAN) makes the network edit its input
+    instead of redrawing it: the last convolution's output ``h`` is added to
+    the input in the tanh's pre-activation space,
+    ``y = tanh(atanh(x) + h)`` (``x`` clipped to ``|x| <= 0.999``), so the
+    output stays in ``(-1, 1)``, starts close to ``x`` (``h`` is small at
+    initialisation) and a pixel the mapping does not need to change costs
+    nothing to keep. This is the idea of residual image generators
+    (Shen & Liu, 2017; GANimation's attention mask is a gated form of it):
+    translations between facial expressions change a few regions of a face,
+    and with a short training budget a generator that must redraw the whole
+    face leaves high-frequency noise everywhere else. Needs
+    ``in_channels == out_channels``.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64,
                  n_blocks: int = 9, n_downsampling: int = 2, norm: str = "instance",
-                 dropout: float = 0.0, padding: str = "reflect"):
+                 dropout: float = 0.0, padding: str = "reflect", residual: bool = False):
         super().__init__()
         if min(in_channels, out_channels, ngf) < 1:
             raise ConfigError("ResnetGenerator channel counts and ngf must be positive")
@@ -105,6 +118,9 @@ class ResnetGenerator(nn.Module):
             raise ConfigError("ResnetGenerator n_blocks and n_downsampling must be >= 0")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
+        if residual and in_channels != out_channels:
+            raise ConfigError(f"a residual generator needs in_channels == out_channels, "
+                              f"got {in_channels} and {out_channels}")
         norm_layer(norm, 1)  # validate the names before building anything
         _padding(padding, 1)
         bias = conv_bias(norm)
@@ -124,8 +140,11 @@ class ResnetGenerator(nn.Module):
                                           output_padding=1, bias=bias),
                        norm_layer(norm, width // 2), nn.ReLU(inplace=True)]
             width //= 2
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7)]
+        if not residual:
+            layers.append(nn.Tanh())
         self.model = nn.Sequential(*layers)
+        self.residual = residual
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.n_blocks = n_blocks
@@ -146,6 +165,8 @@ class ResnetGenerator(nn.Module):
             raise ValueError(f"expected input of shape (batch, {self.in_channels}, H, W), "
                              f"got {tuple(x.shape)}")
         self.check_size(x.shape[2], x.shape[3])
+        if self.residual:
+            return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + self.model(x))
         return self.model(x)
 
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from emolab.plots import toy
+from emolab.plots import augment, toy
 
 FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "toy": toy.chapter_figures,
+    "augment": augment.chapter_figures,
 }
 
-__all__ = ["FIGURES", "toy"]
+__all__ = ["FIGURES", "augment", "toy"]

@@ -1,7 +1,8 @@
 """The training loop every chapter shares, and the pieces GAN training adds to it."""
 
+from emolab.training.diffaugment import DiffAugment
 from emolab.training.image_pool import ImagePool
 from emolab.training.schedules import linear_decay
 from emolab.training.trainer import Trainer
 
-__all__ = ["ImagePool", "Trainer", "linear_decay"]
+__all__ = ["DiffAugment", "ImagePool", "Trainer", "linear_decay"]
