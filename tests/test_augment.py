@@ -129,3 +129,19 @@ def test_presets_use_the_rare_class_remedies_and_the_defaults_are_the_papers():
     model = augment.build_cyclegan(AugmentConfig.for_profile("smoke"), 0, "cpu")
     assert model.G.residual and model.augment is not None
     assert augment.build_cyclegan(AugmentConfig.for_profile("smoke", diffaugment=""), 0, "cpu").augment is None
+
+
+def test_cyclegan_checkpoints_resume_to_the_same_metrics(tmp_path):
+    """A run that finds its CycleGANs' checkpoints continues from them (here: finished ones)
+    and gives the metrics of the uninterrupted run; another config is refused."""
+    cfg = AugmentConfig.for_profile("smoke", checkpoint_every=10, dag=False, ground_truth=False)
+    seed_everything(0)
+    first = augment.run_augment(cfg, seed=0, workdir=tmp_path).metrics
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["cyclegan_disgust", "cyclegan_sad"]
+    seed_everything(0)
+    again = augment.run_augment(cfg, seed=0, workdir=tmp_path, resume=True).metrics
+    for s in ("baseline", "plus_disgust", "plus_sad", "plus_both"):
+        assert again[f"acc_{s}"] == first[f"acc_{s}"] and again["per_class"][s] == first["per_class"][s]
+    other = AugmentConfig.for_profile("smoke", checkpoint_every=10, dag=False, ground_truth=False, lambda_cyc=5.0)
+    with pytest.raises(ConfigError, match="lambda_cyc"):
+        augment.run_augment(other, seed=0, workdir=tmp_path, resume=True)
