@@ -234,3 +234,39 @@ def test_residual_generator_edits_its_input():
     assert last.weight.grad.abs().sum() > 0
     with pytest.raises(ConfigError, match="in_channels == out_channels"):
         ResnetGenerator(1, 3, residual=True)
+
+
+def test_residual_clip_bounds_the_input_and_keeps_saturated_pixels_trainable():
+    values = torch.tensor([-1.0, -0.5, 0.0, 0.95, 1.0])
+    x = values[torch.arange(32) % 5].expand(1, 1, 32, 32).clone()  # column j holds values[j % 5]
+    grads = {}
+    for clip in (0.999, 0.9):
+        net = ResnetGenerator(1, 1, ngf=4, n_blocks=1, residual=True, residual_clip=clip)
+        nn.init.zeros_(net.model[-1].weight)
+        nn.init.zeros_(net.model[-1].bias)
+        y = net(x)
+        assert torch.allclose(y, x.clamp(-clip, clip), atol=1e-5)  # h = 0: clip(x)
+        y[..., 4].sum().backward()                                  # the column of pixels at 1.0
+        grads[clip] = net.model[-1].bias.grad.abs().item()
+    # d tanh at the clipped pixel: 1 - 0.999**2 = 0.002 against 1 - 0.9**2 = 0.19
+    assert grads[0.9] > 50 * grads[0.999]
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ConfigError, match="residual_clip"):
+            ResnetGenerator(1, 1, residual=True, residual_clip=bad)
+
+
+def test_color_path_starts_at_zero_and_learns_a_colour_map():
+    """The 1x1 colour path adds a linear map of the pre-activation to the residual:
+    zero at initialisation (the identity), and able to express a desaturation exactly."""
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 32, 32) * 1.6 - 0.8
+    net = ResnetGenerator(3, 3, ngf=4, n_blocks=1, residual=True, color_path=True)
+    nn.init.zeros_(net.model[-1].weight)
+    nn.init.zeros_(net.model[-1].bias)
+    assert torch.allclose(net(x), x, atol=1e-5)
+    # a colour path of -0.5 * identity halves every pre-activation: tanh(0.5 * atanh(x))
+    with torch.no_grad():
+        net.color.weight.copy_(-0.5 * torch.eye(3).view(3, 3, 1, 1))
+    assert torch.allclose(net(x), torch.tanh(0.5 * torch.atanh(x)), atol=1e-5)
+    with pytest.raises(ConfigError, match="color_path needs residual"):
+        ResnetGenerator(3, 3, color_path=True)

@@ -5,8 +5,6 @@ import types
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
-from threadpoolctl import threadpool_limits
 
 from emolab.core import seed_everything
 from emolab.data.taxonomy import EKMAN7
@@ -19,18 +17,11 @@ plt.switch_backend("Agg")
 TARGETS = [c for c in EKMAN7 if c != augment.REFERENCE]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Small tensors and a 720-point t-SNE: one thread is faster, and much faster on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def result(_one_thread):
+def result(one_thread):
     seed_everything(0)
     return augment.run("smoke", seed=0)
 

@@ -70,3 +70,13 @@ def test_bad_inputs():
         symmetric_kl(torch.rand(2, 8), torch.rand(2, 7))
     with pytest.raises(ValueError, match="does not match"):
         mikels_distance(torch.rand(2, 7), torch.rand(2, 7))
+
+
+def test_skl_works_on_classes_off_the_wheel_and_mikels_refuses_them():
+    from emolab.data.taxonomy import EKMAN7
+
+    loss = EmotionalSemanticConsistencyLoss("skl", classes=EKMAN7)
+    logits = torch.randn(3, 7)
+    assert loss(logits, logits).abs().item() < 1e-6
+    with pytest.raises(KeyError, match="not on the wheel"):
+        EmotionalSemanticConsistencyLoss("mikels", classes=EKMAN7)

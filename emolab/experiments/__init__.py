@@ -26,6 +26,8 @@ CHAPTERS: dict[str, Chapter] = {
                 "00_toy_manifold.ipynb", "cyclegan_augmentation.md", "emolab.experiments.toy"),
         Chapter("augment", "Emotion classification with CycleGAN data augmentation",
                 "01_cyclegan_augmentation.ipynb", "cyclegan_augmentation.md", "emolab.experiments.augment"),
+        Chapter("cycleemotiongan", "CycleEmotionGAN: adapting image emotions without target labels",
+                "02_cycleemotiongan.ipynb", "cycleemotiongan.md", "emolab.experiments.cycleemotiongan"),
     ]
 }
 

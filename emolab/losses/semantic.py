@@ -80,7 +80,8 @@ class EmotionalSemanticConsistencyLoss(nn.Module):
     Args:
         distance: ``"skl"`` (eq. 7) or ``"mikels"`` (the expected wheel distance).
         classes: the class order of ``F``'s outputs, for ``"mikels"`` (Mikels'
-            eight emotions in :data:`MIKELS8` order by default).
+            eight emotions in :data:`MIKELS8` order by default); ``"skl"`` takes any
+            classes (e.g. facial expressions).
         from_logits: the inputs are logits (softmax is applied) rather than probabilities.
     """
 
@@ -90,8 +91,9 @@ class EmotionalSemanticConsistencyLoss(nn.Module):
             raise ConfigError(f"unknown ESC distance {distance!r}; choose one of {ESC_DISTANCES}")
         self.distance = distance
         self.from_logits = from_logits
-        self.register_buffer("D", torch.tensor(wheel_distance_matrix(tuple(classes)), dtype=torch.float32),
-                             persistent=False)
+        # the wheel only exists for Mikels' emotions; SKL works on any classes (e.g. faces)
+        D = wheel_distance_matrix(tuple(classes)) if distance == "mikels" else [[0.0]]
+        self.register_buffer("D", torch.tensor(D, dtype=torch.float32), persistent=False)
 
     def forward(self, source: torch.Tensor, adapted: torch.Tensor) -> torch.Tensor:
         p, q = (source.softmax(1), adapted.softmax(1)) if self.from_logits else (source, adapted)

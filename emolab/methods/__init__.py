@@ -1,5 +1,6 @@
 """One readable module per paper; equations are numbered as in the paper."""
 
+from emolab.methods.cycleemotiongan import CycleEmotionGAN
 from emolab.methods.cyclegan_augmentation import CycleGAN
 
-__all__ = ["CycleGAN"]
+__all__ = ["CycleEmotionGAN", "CycleGAN"]

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from emolab.plots import augment, toy
+from emolab.plots import augment, cycleemotiongan, toy
 
 FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "toy": toy.chapter_figures,
     "augment": augment.chapter_figures,
+    "cycleemotiongan": cycleemotiongan.chapter_figures,
 }
 
-__all__ = ["FIGURES", "augment", "toy"]
+__all__ = ["FIGURES", "augment", "cycleemotiongan", "toy"]

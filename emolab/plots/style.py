@@ -21,6 +21,19 @@ EMOTION_COLORS = {
     "neutral": _CB[7],   # grey
     "contempt": _CB[8],  # yellow
 }
+#: One fixed colour per Mikels emotion. The negative four keep their basic-emotion
+#: colours (anger as angry, sadness as sad); the positive four get the rest, with
+#: amusement (happy's orange) and excitement (pink) apart, as they are often confused.
+MIKELS_COLORS = {
+    "amusement": _CB[1],    # orange
+    "awe": _CB[9],          # sky blue
+    "contentment": _CB[8],  # yellow
+    "excitement": _CB[6],   # pink
+    "anger": _CB[3],        # vermilion
+    "disgust": _CB[2],      # green
+    "fear": _CB[4],         # purple
+    "sadness": _CB[0],      # blue
+}
 
 
 def apply_style() -> None:
