@@ -4,7 +4,10 @@
     emolab data stats NAME [--root PATH] [--split S]
     emolab data show NAME --out FILE.png [--root PATH] [--split S]
     emolab run CHAPTER [--profile smoke|cpu|full] [--seed N] [--out DIR]
-                       [--data-root PATH] [--device cpu|cuda] [--resume]
+                       [--data-root PATH] [--device cpu|cuda] [--resume] [--nproc N]
+    torchrun --nproc-per-node N -m emolab run CHAPTER ...   (the same as --nproc N)
+    emolab bench [--model cyclegan|stargan|ganmut|all] [--size PX] [--batch B]
+                 [--steps N] [--warmup N] [--width W] [--device D] [--out FILE.json]
 
 Errors a person can act on (an unknown chapter, profile or device, a bad
 path) print one line and exit with status 2; no traceback.
@@ -39,6 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     run.add_argument("--resume", action="store_true",
                      help="continue from OUT/checkpoints/last.pt when it exists")
+    run.add_argument("--nproc", type=int, default=1,
+                     help="data-parallel processes (one per GPU on CUDA; gloo on the CPU); "
+                     "starts them with torchrun")
+    bench = sub.add_parser("bench", help="time training steps: reference config vs. the fast path")
+    bench.add_argument("--model", default="all",
+                       help="cyclegan, stargan (alias ganmut: the GANmut/StarGAN backbone) or all")
+    bench.add_argument("--size", type=int, default=None,
+                       help="image side in px (default: the paper's, 256 CycleGAN, 128 StarGAN)")
+    bench.add_argument("--batch", type=int, default=None, help="batch (default: 1 CycleGAN, 16 StarGAN)")
+    bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
+    bench.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation)")
+    bench.add_argument("--width", type=int, default=64, help="filters of the first layer (paper: 64)")
+    bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    bench.add_argument("--fast", default=None, metavar="SWITCHES",
+                       help="compare this configuration instead of the default fast path, e.g. "
+                       "'amp=bf16,compile=1' (switches: amp, channels_last, compile, fused_adam, "
+                       "cudnn_benchmark; unnamed ones off)")
+    bench.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     data = sub.add_parser("data", help="inspect a dataset: class counts or a picture grid")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     for action, text in (("stats", "print JSON {total, classes}"), ("show", "save a grid per class")):
@@ -75,6 +96,27 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from emolab.bench import BENCH_MODELS, bench, format_table, parse_accel, write_json
+
+    models = list(BENCH_MODELS) if args.model == "all" else [args.model]
+    for m in models:
+        if m not in (*BENCH_MODELS, "ganmut"):
+            raise ConfigError(f"unknown bench model {m!r}; choose one of {(*BENCH_MODELS, 'ganmut', 'all')}")
+    for name in ("size", "batch", "width"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name} must be >= 1, got {value}")
+    fast = parse_accel(args.fast) if args.fast is not None else None
+    results = bench(models, size=args.size, batch=args.batch, steps=args.steps, warmup=args.warmup,
+                    device=args.device, width=args.width, fast=fast)
+    print(format_table(results))
+    if args.out is not None:
+        write_json(results, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_list() -> int:
     from emolab.experiments import CHAPTERS
 
@@ -84,7 +126,27 @@ def cmd_list() -> int:
     return 0
 
 
-def cmd_run(args) -> int:
+def launch(nproc: int, argv: list[str]) -> int:
+    """Start ``nproc`` copies of this command under ``torchrun`` (one machine)."""
+    import subprocess
+
+    child: list[str] = []  # the same command without --nproc (torchrun's WORLD_SIZE says it)
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            child.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc-per-node={nproc}", "-m", "emolab", *child]
+    print(f"emolab: starting {nproc} processes: {' '.join(cmd[1:])}", file=sys.stderr)
+    return subprocess.call(cmd)
+
+
+def cmd_run(args, argv: list[str]) -> int:
+    from emolab.core import distributed
     from emolab.core.profiles import resolve_profile
     from emolab.core.runtime import resolve_device
     from emolab.experiments import get_chapter
@@ -92,26 +154,45 @@ def cmd_run(args) -> int:
     # Validate everything before the run itself.
     get_chapter(args.chapter)
     profile = resolve_profile(args.profile)
-    resolve_device(args.device)
+    dev = resolve_device(args.device)
     if args.seed < 0:
         raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+    if args.nproc < 1:
+        raise ConfigError(f"--nproc must be >= 1, got {args.nproc}")
+    world = distributed.env_world_size()
+    if args.nproc > 1 and world == 1:
+        import torch
+
+        if dev.type == "cuda" and args.nproc > torch.cuda.device_count():
+            raise ConfigError(f"--nproc {args.nproc} but only {torch.cuda.device_count()} GPUs are visible")
+        return launch(args.nproc, argv)
+    if world > 1 and args.nproc not in (1, world):
+        raise ConfigError(f"--nproc {args.nproc} disagrees with torchrun's WORLD_SIZE {world}")
     from emolab.runner import main_summary, run_chapter
 
     out = args.out or Path("runs") / f"{args.chapter}-{profile}-s{args.seed}"
-    metrics = run_chapter(args.chapter, profile=profile, seed=args.seed, out=out,
-                          data_root=args.data_root, device=args.device, resume=args.resume)
-    main_summary(metrics, out)
+    distributed.init_from_env(dev)
+    try:
+        metrics = run_chapter(args.chapter, profile=profile, seed=args.seed, out=out,
+                              data_root=args.data_root, device=args.device, resume=args.resume)
+        if distributed.is_main():
+            main_summary(metrics, out)
+    finally:
+        distributed.shutdown()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
             return cmd_list()
         if args.command == "data":
             return cmd_data(args)
-        return cmd_run(args)
+        if args.command == "bench":
+            return cmd_bench(args)
+        return cmd_run(args, argv)
     except ConfigError as err:
         print(f"emolab: error: {err}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import torch
 
 from emolab import __version__
 from emolab.core import resolve_device, resolve_profile, seed_everything, write_metrics
+from emolab.core.distributed import is_main, world_size
 from emolab.core.errors import ConfigError
 from emolab.experiments import get_chapter
 
@@ -24,7 +25,9 @@ def run_chapter(name: str, *, profile: str | None = None, seed: int = 0,
                 save_figures: bool = True) -> dict:
     """Run chapter ``name`` and write ``out/metrics.json`` and ``out/*.png``.
 
-    Returns the metrics that were written.
+    Returns the metrics that were written. In a multi-process run
+    (:mod:`emolab.core.distributed`) every rank trains and evaluates, and
+    rank 0 writes.
     """
     chapter = get_chapter(name)
     profile = resolve_profile(profile)
@@ -39,7 +42,7 @@ def run_chapter(name: str, *, profile: str | None = None, seed: int = 0,
     result = chapter.load().run(profile, seed=seed, device=dev, workdir=out,
                                 data_root=data_root, resume=resume)
     figures = []
-    if save_figures:
+    if save_figures and is_main():  # in a multi-process run, rank 0 writes
         import matplotlib
 
         matplotlib.use("Agg")
@@ -60,11 +63,13 @@ def run_chapter(name: str, *, profile: str | None = None, seed: int = 0,
         "emolab_version": __version__,
         "torch_version": str(torch.__version__),
         "wall_seconds": round(time.perf_counter() - start, 3),
+        "processes": world_size(),
         **result.metrics,
         "config": result.config.to_dict(),
         "figures": figures,
     }
-    write_metrics(out / "metrics.json", metrics)
+    if is_main():
+        write_metrics(out / "metrics.json", metrics)
     return metrics
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import emolab
 
 LAYERS = ["core", "data", "models", "losses", "training", "methods", "experiments",
-          "plots", "widgets", "runner", "cli", "__main__"]
+          "plots", "widgets", "bench", "runner", "cli", "__main__"]
 ROOT = Path(emolab.__file__).parent
 
 

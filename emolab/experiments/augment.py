@@ -72,7 +72,8 @@ from emolab.methods.cyclegan_augmentation import CycleGAN
 from emolab.models import define_classifier, init_weights
 from emolab.models.patchgan import NLayerDiscriminator
 from emolab.models.resnet import ResnetGenerator
-from emolab.training import DiffAugment, Trainer
+from emolab.training import Accel, AccelMixin, DiffAugment, Trainer, accelerate
+from emolab.training.accel import resident
 
 #: The paper's FER2013 results (7% test split): Table 1 overall and per class, Table 2 DAG.
 PAPER_RESULTS = {
@@ -267,7 +268,7 @@ def fer2013_data(config: AugmentConfig, data_root, seed: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- classifier
-class ClassifierMethod(nn.Module):
+class ClassifierMethod(AccelMixin, nn.Module):
     """Cross-entropy training of a classifier, in the Trainer's ``training_step`` form."""
 
     def __init__(self, net: nn.Module, lr: float):
@@ -277,17 +278,18 @@ class ClassifierMethod(nn.Module):
 
     def training_step(self, batch) -> dict[str, float]:
         x, y = batch
-        loss = nnf.cross_entropy(self.net(x), y)
-        self.optimizers["C"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizers["C"].step()
+        with self.autocast():
+            loss = nnf.cross_entropy(self.net(x), y)
+        self.update(loss, "C")
         return {"ce": float(loss.detach())}
 
 
 def _batches(x: torch.Tensor, y: torch.Tensor, batch: int, device):
+    x, y = resident(device, x, y)
+
     def sample(gen: torch.Generator):
-        i = torch.randint(len(x), (batch,), generator=gen)
-        return x[i].to(device), y[i].to(device)
+        i = torch.randint(len(x), (batch,), generator=gen).to(device)
+        return x[i], y[i]
     return sample
 
 
@@ -298,7 +300,7 @@ def train_classifier(x, y, config: AugmentConfig, seed: int, device, *, steps: i
         torch.manual_seed(seed)
         net = define_classifier("small_cnn", len(EKMAN7), 1, config.image_size, config.cnn_width,
                                 config.cnn_norm).to(device)
-    method = ClassifierMethod(net, config.cnn_lr)
+    method = accelerate(ClassifierMethod(net, config.cnn_lr), Accel.for_device(device), device)
     trainer = Trainer(method, _batches(x, y, config.cnn_batch, device), config={}, seed=seed,
                       log_every=config.log_every, desc=desc)
     trainer.fit(steps if steps is not None else config.cnn_steps)
@@ -327,10 +329,11 @@ def build_cyclegan(config: AugmentConfig, seed: int, device) -> CycleGAN:
     nets = [ResnetGenerator(1, 1, **gen), ResnetGenerator(1, 1, **gen),
             NLayerDiscriminator(1, config.ndf, config.d_layers), NLayerDiscriminator(1, config.ndf, config.d_layers)]
     G, F, D_R, D_T = (init_weights(n, "normal", 0.02).to(device) for n in nets)
-    return CycleGAN(G, F, D_R, D_T, lambda_cyc=config.lambda_cyc, gan_mode="lsgan", lr=config.gan_lr,
-                    pool_size=config.pool_size, pool_seed=seed if config.pool_size else None,
-                    lambda_identity=config.lambda_identity,
-                    augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    model = CycleGAN(G, F, D_R, D_T, lambda_cyc=config.lambda_cyc, gan_mode="lsgan", lr=config.gan_lr,
+                     pool_size=config.pool_size, pool_seed=seed if config.pool_size else None,
+                     lambda_identity=config.lambda_identity,
+                     augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    return accelerate(model, Accel.for_device(device), device)  # the fast path on a GPU
 
 
 def train_cyclegan(ref: torch.Tensor, tgt: torch.Tensor, steps: int, config: AugmentConfig, seed: int,
@@ -338,10 +341,12 @@ def train_cyclegan(ref: torch.Tensor, tgt: torch.Tensor, steps: int, config: Aug
     """A CycleGAN neutral -> ``name``; returns the model, its history and its img/s."""
     model = build_cyclegan(config, seed, device)
 
+    ref_d, tgt_d = resident(device, ref, tgt)
+
     def sample(gen: torch.Generator):
-        i = torch.randint(len(ref), (config.gan_batch,), generator=gen)
-        j = torch.randint(len(tgt), (config.gan_batch,), generator=gen)
-        return ref[i].to(device), tgt[j].to(device)
+        i = torch.randint(len(ref), (config.gan_batch,), generator=gen).to(device)
+        j = torch.randint(len(tgt), (config.gan_batch,), generator=gen).to(device)
+        return ref_d[i], tgt_d[j]
 
     ckpt = workdir / "checkpoints" / f"cyclegan_{name}" if workdir is not None else None
     trainer = Trainer(model, sample, config={**config.to_dict(), "seed": seed, "target": name, "steps": steps},

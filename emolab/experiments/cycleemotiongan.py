@@ -51,7 +51,8 @@ from emolab.methods.cyclegan_augmentation import CycleGAN
 from emolab.models import define_classifier, init_weights
 from emolab.models.patchgan import NLayerDiscriminator
 from emolab.models.resnet import ResnetGenerator
-from emolab.training import DiffAugment, Trainer
+from emolab.training import Accel, DiffAugment, Trainer, accelerate
+from emolab.training.accel import resident
 
 METHODS = ("source_only", "cyclegan", "cycleemotiongan_skl", "cycleemotiongan_mikels", "oracle")
 METHOD_LABELS = {"source_only": "source-only", "cyclegan": "CycleGAN",
@@ -345,9 +346,10 @@ def _gan_nets(config, channels: int, seed: int, device):
 def build_cyclegan(config: CycleEmotionGANConfig, channels: int, seed: int, device) -> CycleGAN:
     """The CycleGAN baseline: eq. (4) alone (the same GAN loss, alpha and pool as CycleEmotionGAN)."""
     G, F, D_R, D_T = _gan_nets(config, channels, seed, device)
-    return CycleGAN(G, F, D_R, D_T, lambda_cyc=config.alpha, gan_mode=config.gan_mode, lr=config.gan_lr,
-                    pool_size=config.pool_size, pool_seed=seed if config.pool_size else None,
-                    augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    model = CycleGAN(G, F, D_R, D_T, lambda_cyc=config.alpha, gan_mode=config.gan_mode, lr=config.gan_lr,
+                     pool_size=config.pool_size, pool_seed=seed if config.pool_size else None,
+                     augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    return accelerate(model, Accel.for_device(device), device)  # the fast path on a GPU
 
 
 def build_cycleemotiongan(config: CycleEmotionGANConfig, channels: int, classes, distance: str,
@@ -356,10 +358,12 @@ def build_cycleemotiongan(config: CycleEmotionGANConfig, channels: int, classes,
     baseline of the same ``seed`` and the classifier every method starts from."""
     G, F, D_R, D_T = _gan_nets(config, channels, seed, device)
     clf = build_classifier(config, len(classes), channels, seed + 7, device)
-    return CycleEmotionGAN(G, F, D_R, D_T, clf, distance=distance, lambda_esc=lambda_esc, alpha=config.alpha,
-                           classes=classes, lr=config.gan_lr, lr_classifier=config.cls_lr, gan_mode=config.gan_mode,
-                           pool_size=config.pool_size, pool_seed=seed if config.pool_size else None,
-                           augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    model = CycleEmotionGAN(G, F, D_R, D_T, clf, distance=distance, lambda_esc=lambda_esc, alpha=config.alpha,
+                            classes=classes, lr=config.gan_lr, lr_classifier=config.cls_lr,
+                            gan_mode=config.gan_mode, pool_size=config.pool_size,
+                            pool_seed=seed if config.pool_size else None,
+                            augment=DiffAugment(config.diffaugment) if config.diffaugment else None)
+    return accelerate(model, Accel.for_device(device), device)  # the fast path on a GPU
 
 
 # ----------------------------------------------------------------------------- training
@@ -379,10 +383,12 @@ def train_classifier(x, y, config: CycleEmotionGANConfig, n_classes: int, seed: 
     net = build_classifier(config, n_classes, x.shape[1], seed, device)
     method = ClassifierMethod(net, config.cls_lr)
     method.optimizers["C"] = torch.optim.Adam(net.parameters(), lr=config.cls_lr)
+    accelerate(method, Accel.for_device(device), device)
+    xd, yd = resident(device, x, y)
 
     def sample(gen):
-        i = torch.randint(len(x), (config.cls_batch,), generator=gen)
-        return x[i].to(device), y[i].to(device)
+        i = torch.randint(len(x), (config.cls_batch,), generator=gen).to(device)
+        return xd[i], yd[i]
 
     _fit(method, sample, config.cls_steps, config, seed, workdir, resume, name, {})
     return net.eval()
@@ -391,10 +397,12 @@ def train_classifier(x, y, config: CycleEmotionGANConfig, n_classes: int, seed: 
 def train_cyclegan(x_s, x_t, config, seed, device, *, workdir=None, resume=False, name="cyclegan"):
     model = build_cyclegan(config, x_s.shape[1], seed, device)
 
+    xs_d, xt_d = resident(device, x_s, x_t)
+
     def sample(gen):
-        i = torch.randint(len(x_s), (config.gan_batch,), generator=gen)
-        j = torch.randint(len(x_t), (config.gan_batch,), generator=gen)
-        return x_s[i].to(device), x_t[j].to(device)
+        i = torch.randint(len(x_s), (config.gan_batch,), generator=gen).to(device)
+        j = torch.randint(len(x_t), (config.gan_batch,), generator=gen).to(device)
+        return xs_d[i], xt_d[j]
 
     history = _fit(model, sample, config.gan_steps, config, seed, workdir, resume, name, {})
     return model, history
@@ -405,10 +413,12 @@ def train_cycleemotiongan(x_s, y_s, x_t, classes, distance, lambda_esc, config, 
     """Algorithm 1 for ``gan_steps`` iterations; returns the model and its loss history."""
     model = build_cycleemotiongan(config, x_s.shape[1], classes, distance, lambda_esc, seed, device)
 
+    xs_d, ys_d, xt_d = resident(device, x_s, y_s, x_t)
+
     def sample(gen):
-        i = torch.randint(len(x_s), (config.gan_batch,), generator=gen)
-        j = torch.randint(len(x_t), (config.gan_batch,), generator=gen)
-        return x_s[i].to(device), y_s[i].to(device), x_t[j].to(device)
+        i = torch.randint(len(x_s), (config.gan_batch,), generator=gen).to(device)
+        j = torch.randint(len(x_t), (config.gan_batch,), generator=gen).to(device)
+        return xs_d[i], ys_d[i], xt_d[j]
 
     history = _fit(model, sample, config.gan_steps, config, seed, workdir, resume, name,
                    {"distance": distance, "lambda_esc": lambda_esc})

@@ -22,7 +22,7 @@ from emolab.data.toy import GaussianManifold, make_gaussian_manifold
 from emolab.experiments.base import ProfileConfig
 from emolab.methods.cyclegan_augmentation import CycleGAN
 from emolab.models import init_weights, point_discriminator, point_generator
-from emolab.training import Trainer
+from emolab.training import Accel, Trainer, accelerate
 
 #: What the paper reports for the toy (§4.1): linear SVM accuracy, percent.
 PAPER_RESULTS = {"svm_acc_imbalanced": 93.3, "svm_acc_augmented": 98.0}
@@ -97,7 +97,8 @@ def build_cyclegan(cfg: ToyConfig, device: torch.device) -> CycleGAN:
     nets = [point_generator(2, cfg.hidden, cfg.depth), point_generator(2, cfg.hidden, cfg.depth),
             point_discriminator(2, cfg.hidden, cfg.depth), point_discriminator(2, cfg.hidden, cfg.depth)]
     G, F, D_R, D_T = (init_weights(n, "xavier", gain=1.0).to(device) for n in nets)
-    return CycleGAN(G, F, D_R, D_T, lambda_cyc=cfg.lambda_cyc, gan_mode=cfg.gan_mode, lr=cfg.lr)
+    model = CycleGAN(G, F, D_R, D_T, lambda_cyc=cfg.lambda_cyc, gan_mode=cfg.gan_mode, lr=cfg.lr)
+    return accelerate(model, Accel.for_device(device), device)  # the fast path on a GPU
 
 
 def run_toy(config: ToyConfig, *, seed: int = 0, device: torch.device | str = "cpu",

@@ -2,5 +2,6 @@
 
 from emolab.methods.cycleemotiongan import CycleEmotionGAN
 from emolab.methods.cyclegan_augmentation import CycleGAN
+from emolab.methods.stargan import StarGAN
 
-__all__ = ["CycleEmotionGAN", "CycleGAN"]
+__all__ = ["CycleEmotionGAN", "CycleGAN", "StarGAN"]

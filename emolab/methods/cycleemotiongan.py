@@ -155,35 +155,31 @@ class CycleEmotionGAN(CycleGAN):
             net.requires_grad_(False)
         classifier_mode = self.classifier.training
         self.classifier.eval()
-        g_losses, fake_t, fake_s = self.generator_losses(x_s, x_t)
-        if self.lambda_esc > 0:
-            esc = self.esc(x_s, fake_t)
-            g_losses["esc"] = esc
-            g_losses["G_total"] = g_losses["G_total"] + self.lambda_esc * esc
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        g_losses["G_total"].backward()
-        self.optimizers["G"].step()
+        with self.autocast():  # a no-op unless self.accel asks for mixed precision
+            g_losses, fake_t, fake_s = self.generator_losses(x_s, x_t)
+            if self.lambda_esc > 0:
+                esc = self.esc(x_s, fake_t)
+                g_losses["esc"] = esc
+                g_losses["G_total"] = g_losses["G_total"] + self.lambda_esc * esc
+        self.update(g_losses["G_total"], "G")
         for net in frozen:
             net.requires_grad_(True)
         self.classifier.train(classifier_mode)
 
         # lines 4-7: D_T on (1), D_S on (2), on the pooled translations
-        d_losses = self.discriminator_losses(x_s, x_t, *self.pooled(fake_t, fake_s))
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        (d_losses["D_T"] + d_losses["D_R"]).backward()
-        self.optimizers["D"].step()
+        with self.autocast():
+            d_losses = self.discriminator_losses(x_s, x_t, *self.pooled(fake_t, fake_s))
+        self.update(d_losses["D_T"] + d_losses["D_R"], "D")
 
         # lines 8-9: F on (8), on G_ST(x_S) from the updated generator
-        with torch.no_grad():
-            adapted = self.G(x_s)
-        task = self.task_loss(adapted, y_s)
-        self.optimizers["C"].zero_grad(set_to_none=True)
-        task.backward()
-        self.optimizers["C"].step()
+        with self.autocast():
+            with torch.no_grad():
+                adapted = self.G(x_s)
+            task = self.task_loss(adapted, y_s)
+        self.update(task, "C")
         for scheduler in self.schedulers.values():
             scheduler.step()
-        out = {k: float(v.detach()) for k, v in {**g_losses, **d_losses}.items()}
-        out["task"] = float(task.detach())
+        out = self.as_floats({**g_losses, **d_losses, "task": task})
         out["D_S"] = out.pop("D_R")
         return out
 

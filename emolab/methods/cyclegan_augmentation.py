@@ -74,9 +74,10 @@ from torch import nn
 from emolab.core.errors import ConfigError
 from emolab.losses import CycleConsistencyLoss, GANLoss, IdentityLoss, gradient_penalty
 from emolab.training import ImagePool
+from emolab.training.accel import AccelMixin, eager
 
 
-class CycleGAN(nn.Module):
+class CycleGAN(AccelMixin, nn.Module):
     """Generators ``G: R->T``, ``F: T->R`` and discriminators ``D_R``, ``D_T``.
 
     Args:
@@ -160,8 +161,9 @@ class CycleGAN(nn.Module):
         d_R = self.gan_loss(self.D_R(r), True) + self.gan_loss(self.D_R(fake_r), False)
         if self.gan_loss.mode != "wgangp":
             return {"D_T": d_T, "D_R": d_R}
-        gp_T = gradient_penalty(self.D_T, t, fake_t, weight=self.lambda_gp)
-        gp_R = gradient_penalty(self.D_R, r, fake_r, weight=self.lambda_gp)
+        # eager(): a compiled critic's forward has no double backward (see training.accel)
+        gp_T = gradient_penalty(eager(self.D_T), t, fake_t, weight=self.lambda_gp, scaler=self.scaler)
+        gp_R = gradient_penalty(eager(self.D_R), r, fake_r, weight=self.lambda_gp, scaler=self.scaler)
         return {"D_T": d_T + gp_T, "D_R": d_R + gp_R, "D_T_gp": gp_T, "D_R_gp": gp_R}
 
     def _aug(self, x: torch.Tensor) -> torch.Tensor:
@@ -181,20 +183,18 @@ class CycleGAN(nn.Module):
         discriminators = (self.D_R, self.D_T)
         for d in discriminators:
             d.requires_grad_(False)
-        g_losses, fake_t, fake_r = self.generator_losses(r, t)
-        self.optimizers["G"].zero_grad(set_to_none=True)
-        g_losses["G_total"].backward()
-        self.optimizers["G"].step()
+        with self.autocast():  # a no-op unless self.accel asks for mixed precision
+            g_losses, fake_t, fake_r = self.generator_losses(r, t)
+        self.update(g_losses["G_total"], "G")
         for d in discriminators:
             d.requires_grad_(True)
 
-        d_losses = self.discriminator_losses(r, t, *self.pooled(fake_t, fake_r))
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        (d_losses["D_T"] + d_losses["D_R"]).backward()
-        self.optimizers["D"].step()
+        with self.autocast():
+            d_losses = self.discriminator_losses(r, t, *self.pooled(fake_t, fake_r))
+        self.update(d_losses["D_T"] + d_losses["D_R"], "D")
         for scheduler in self.schedulers.values():
             scheduler.step()
-        return {k: float(v.detach()) for k, v in {**g_losses, **d_losses}.items()}
+        return self.as_floats({**g_losses, **d_losses})
 
     # ------------------------------------------------------------ inference
     @torch.no_grad()

@@ -15,6 +15,7 @@ from emolab.models.patchgan import (
     receptive_field,
 )
 from emolab.models.resnet import ResnetBlock, ResnetGenerator, define_generator
+from emolab.models.stargan import StarGANDiscriminator, StarGANGenerator, define_stargan
 
 __all__ = [
     "MLP",
@@ -24,9 +25,12 @@ __all__ = [
     "ResnetBlock",
     "ResnetGenerator",
     "SmallCNN",
+    "StarGANDiscriminator",
+    "StarGANGenerator",
     "define_classifier",
     "define_discriminator",
     "define_generator",
+    "define_stargan",
     "init_weights",
     "point_discriminator",
     "point_generator",

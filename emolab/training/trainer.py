@@ -45,8 +45,9 @@ import torch
 from torch import nn
 
 from emolab.core.checkpoint import load_checkpoint, save_checkpoint
+from emolab.core.distributed import any_rank, barrier, is_main, shard
 from emolab.core.errors import ConfigError, DivergenceError
-from emolab.core.progress import progress
+from emolab.core.progress import progress, progress_enabled
 from emolab.core.runtime import capture_rng_state, restore_rng_state
 
 
@@ -132,13 +133,15 @@ class Trainer:
         if self.tensorboard_dir is not None:
             self._writer = _summary_writer_class()(
                 log_dir=str(self.tensorboard_dir), purge_step=self.step + 1 if self.step else None)
-        bar = progress(total=total_steps, initial=self.step, desc=self.desc)
+        bar = progress(total=total_steps, initial=self.step, desc=self.desc,
+                       enabled=progress_enabled() and is_main())
         try:
             while self.step < total_steps:
-                losses = self.method.training_step(self.sample_batch(self.generator))
+                # every rank draws the same global batch and keeps its slice (1 process: all of it)
+                losses = self.method.training_step(shard(self.sample_batch(self.generator)))
                 bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
-                if bad:
-                    raise DivergenceError(self._divergence_message(bad))
+                if any_rank(bool(bad)):  # all ranks stop together
+                    raise DivergenceError(self._divergence_message(bad or {"loss": "on another rank"}))
                 self.step += 1
                 if self.step % self.log_every == 0 or self.step == total_steps:
                     self._log(losses)
@@ -182,6 +185,8 @@ class Trainer:
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
             shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
             raise ConfigError(f"sample_fn must return images [N, C, H, W] with C = 1 or 3, got {shape}")
+        if not is_main():  # every rank draws the grid (same RNG use), rank 0 writes it
+            return None
         low, high = self.sample_range
         grid = make_grid(images.detach().float().cpu().clamp(low, high), nrow=8, padding=2,
                          normalize=True, value_range=(low, high))
@@ -204,16 +209,22 @@ class Trainer:
         return self.checkpoint_dir / self.CHECKPOINT_NAME if self.checkpoint_dir else None
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the checkpoint (rank 0 only in a multi-process run; the others wait)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ConfigError("no checkpoint path: pass one or set checkpoint_dir")
-        return save_checkpoint(
+        if not is_main():
+            barrier()
+            return path
+        path = save_checkpoint(
             path, config=self.config, step=self.step, models={"method": self.method},
             optimizers=self.method.optimizers,
             schedulers=getattr(self.method, "schedulers", None),
             rng={"global": capture_rng_state(), "sampler": self.generator.get_state()},
             history=self.history,
         )
+        barrier()
+        return path
 
     def resume(self, path: str | os.PathLike | None = None, *, strict_config: bool = True) -> bool:
         """Load a checkpoint if there is one; return whether one was loaded."""
