@@ -26,6 +26,10 @@ Models (paper sizes by default):
 ``stargan``   the StarGAN / GANmut backbone at 128 px: 6 residual blocks, a
               6-layer critic with class head, WGAN-GP; a bench step is one
               critic and one generator update (``n_critic = 1``), batch 16.
+``exprada``   ExprADA-CGIT at 128 px (Tables 1-2: two 150M-parameter
+              generators, two discriminators), LSGAN, batch 8 as the paper.
+
+SIGAN's networks join the list when its chapter lands.
 """
 
 from __future__ import annotations
@@ -108,8 +112,8 @@ def _sampler(data: list[torch.Tensor], batch: int, device: torch.device, residen
 def build(name: str, size: int | None, batch: int | None, device: torch.device, accel: Accel,
           *, width: int = 64, n_data: int = 64, seed: int = 0) -> BenchModel:
     """The model ``name`` at ``size`` px, built under ``accel`` on ``device``."""
-    from emolab.methods import CycleGAN, StarGAN
-    from emolab.models import define_discriminator, define_generator
+    from emolab.methods import CycleGAN, ExprADA, StarGAN
+    from emolab.models import define_discriminator, define_exprada, define_generator
     from emolab.models.stargan import define_stargan
 
     torch.manual_seed(seed)
@@ -135,10 +139,22 @@ def build(name: str, size: int | None, batch: int | None, device: torch.device, 
         y = torch.randint(n_classes, (n_data,), generator=gen)
         draw = _sampler([x, y], batch, device, resident, accel.channels_last)
         return BenchModel("stargan", method, draw, batch, size)
+    if name == "exprada":
+        size, batch = size or 128, batch or 8
+        n_classes = 7
+        G_ts, D_s = define_exprada(size, 3, n_classes, ngf=width, ndf=width)
+        G_st, _ = define_exprada(size, 3, n_classes, ngf=width, ndf=width)
+        _, D_t = define_exprada(size, 3, 0, ngf=width, ndf=width)
+        method = ExprADA(G_ts, G_st, D_s, D_t, n_classes)
+        accelerate(method, accel, device)
+        x_s, x_t = _images(n_data, 3, size, gen), _images(n_data, 3, size, gen)
+        y = torch.randint(n_classes, (n_data,), generator=gen)
+        draw = _sampler([x_s, y, x_t], batch, device, resident, accel.channels_last)
+        return BenchModel(name, method, draw, batch, size)
     raise ConfigError(f"unknown bench model {name!r}; choose one of {BENCH_MODELS}")
 
 
-BENCH_MODELS = ("cyclegan", "stargan")
+BENCH_MODELS = ("cyclegan", "stargan", "exprada")
 
 
 def _sync(device: torch.device) -> None:

@@ -6,7 +6,7 @@
     emolab run CHAPTER [--profile smoke|cpu|full] [--seed N] [--out DIR]
                        [--data-root PATH] [--device cpu|cuda] [--resume] [--nproc N]
     torchrun --nproc-per-node N -m emolab run CHAPTER ...   (the same as --nproc N)
-    emolab bench [--model cyclegan|stargan|ganmut|all] [--size PX] [--batch B]
+    emolab bench [--model cyclegan|stargan|ganmut|exprada|all] [--size PX] [--batch B]
                  [--steps N] [--warmup N] [--width W] [--device D] [--out FILE.json]
 
 Errors a person can act on (an unknown chapter, profile or device, a bad
@@ -47,10 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "starts them with torchrun")
     bench = sub.add_parser("bench", help="time training steps: reference config vs. the fast path")
     bench.add_argument("--model", default="all",
-                       help="cyclegan, stargan (alias ganmut: the GANmut/StarGAN backbone) or all")
+                       help="cyclegan, stargan (alias ganmut: the GANmut/StarGAN backbone), exprada or all")
     bench.add_argument("--size", type=int, default=None,
-                       help="image side in px (default: the paper's, 256 CycleGAN, 128 StarGAN)")
-    bench.add_argument("--batch", type=int, default=None, help="batch (default: 1 CycleGAN, 16 StarGAN)")
+                       help="image side in px (default: the paper's, 256 CycleGAN, 128 StarGAN and ExprADA)")
+    bench.add_argument("--batch", type=int, default=None, help="batch (default: 1 CycleGAN, 16 StarGAN, 8 ExprADA)")
     bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
     bench.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation)")
     bench.add_argument("--width", type=int, default=64, help="filters of the first layer (paper: 64)")

@@ -187,7 +187,7 @@ def test_bench_cli_writes_json_on_cpu(tmp_path, capsys):
                "--warmup", "1", "--width", "8", "--device", "cpu", "--out", str(out)])
     assert rc == 0
     res = json.loads(out.read_text())
-    assert set(res["models"]) == {"cyclegan", "stargan"}
+    assert set(res["models"]) == {"cyclegan", "stargan", "exprada"}
     for r in res["models"].values():
         assert r["reference"]["images_per_s"] > 0 and r["fast"]["images_per_s"] > 0
         assert r["reference"]["flops_per_step"] > 1e6 and r["fast"]["achieved_tflops"] > 0

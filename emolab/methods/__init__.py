@@ -2,6 +2,7 @@
 
 from emolab.methods.cycleemotiongan import CycleEmotionGAN
 from emolab.methods.cyclegan_augmentation import CycleGAN
+from emolab.methods.exprada import ExprADA
 from emolab.methods.stargan import StarGAN
 
-__all__ = ["CycleEmotionGAN", "CycleGAN", "StarGAN"]
+__all__ = ["CycleEmotionGAN", "CycleGAN", "ExprADA", "StarGAN"]

@@ -6,6 +6,7 @@ from emolab.models.classifiers import (
     define_classifier,
     resnet_classifier,
 )
+from emolab.models.exprada import ExprADAGenerator, define_exprada
 from emolab.models.init import init_weights
 from emolab.models.mlp import MLP, point_discriminator, point_generator
 from emolab.models.patchgan import (
@@ -18,6 +19,7 @@ from emolab.models.resnet import ResnetBlock, ResnetGenerator, define_generator
 from emolab.models.stargan import StarGANDiscriminator, StarGANGenerator, define_stargan
 
 __all__ = [
+    "ExprADAGenerator",
     "MLP",
     "NLayerDiscriminator",
     "PixelDiscriminator",
@@ -29,6 +31,7 @@ __all__ = [
     "StarGANGenerator",
     "define_classifier",
     "define_discriminator",
+    "define_exprada",
     "define_generator",
     "define_stargan",
     "init_weights",

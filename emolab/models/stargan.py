@@ -17,7 +17,9 @@ gradients, which batch statistics would couple), and heads on its last map:
 
 * ``src``: a 3x3 convolution to one channel, a patch map of real/fake scores;
 * ``cls``: a convolution over the whole map to ``n_classes`` logits
-  (StarGAN's auxiliary classifier, eq. 2-3 of its paper);
+  (StarGAN's auxiliary classifier, eq. 2-3 of its paper; a fully connected
+  layer on the flattened map, as ExprADA's Table 2 writes it); ``None``
+  with ``n_classes=0``;
 * ``code`` (optional, GANmut's third head): a convolution to ``code_dim``
   regressed condition coordinates.
 
@@ -91,7 +93,7 @@ class StarGANGenerator(nn.Module):
 
 
 class StarGANDiscriminator(nn.Module):
-    """``D(x) -> (src [N, 1, h, w], cls [N, n_classes], code [N, code_dim] or None)``."""
+    """``D(x) -> (src [N, 1, h, w], cls [N, n_classes] or None, code [N, code_dim] or None)``."""
 
     def __init__(self, image_size: int = 128, in_channels: int = 3, n_classes: int = 7,
                  ndf: int = 64, n_layers: int | None = None, code_dim: int = 0):
@@ -100,8 +102,8 @@ class StarGANDiscriminator(nn.Module):
             n_layers = int(math.log2(image_size)) - 1
         if n_layers < 1 or image_size % (2 ** n_layers):
             raise ConfigError(f"image_size {image_size} must be divisible by 2**n_layers = {2 ** n_layers}")
-        if n_classes < 1 or code_dim < 0:
-            raise ConfigError("n_classes must be >= 1 and code_dim >= 0")
+        if n_classes < 0 or code_dim < 0:
+            raise ConfigError("n_classes and code_dim must be >= 0")
         self.in_channels = in_channels
         layers: list[nn.Module] = []
         width_in, width = in_channels, ndf
@@ -111,7 +113,8 @@ class StarGANDiscriminator(nn.Module):
         self.trunk = nn.Sequential(*layers)
         final = image_size // 2 ** n_layers
         self.src = nn.Conv2d(width_in, 1, 3, padding=1, bias=False)
-        self.cls = nn.Conv2d(width_in, n_classes, final, bias=False)
+        # a convolution whose kernel covers the whole final map is a fully connected layer
+        self.cls = nn.Conv2d(width_in, n_classes, final, bias=False) if n_classes else None
         self.code = nn.Conv2d(width_in, code_dim, final, bias=False) if code_dim else None
 
     def forward(self, x: torch.Tensor):
@@ -120,7 +123,8 @@ class StarGANDiscriminator(nn.Module):
                               f"got {tuple(x.shape)}")
         h = self.trunk(x)
         code = self.code(h).flatten(1) if self.code is not None else None
-        return self.src(h), self.cls(h).flatten(1), code
+        cls = self.cls(h).flatten(1) if self.cls is not None else None
+        return self.src(h), cls, code
 
 
 def define_stargan(image_size: int = 128, in_channels: int = 3, c_dim: int = 7, n_classes: int = 7,
