@@ -126,3 +126,15 @@ def test_training_step_is_reproducible():
         torch.manual_seed(5)
         runs.append([model.training_step(batch) for _ in range(3)])
     assert runs[0] == runs[1]
+
+
+def test_residual_generator_starts_near_the_identity():
+    """residual=True (ours): tanh(atanh(x) + h) with a freshly initialised h stays
+    close to x; the paper's tanh(h) does not."""
+    torch.manual_seed(0)
+    x = torch.rand(2, 1, 16, 16) * 1.6 - 0.8
+    res = ExprADAGenerator(1, 0, ngf=8, n_down=2, n_blocks=1, residual=True)
+    plain = ExprADAGenerator(1, 0, ngf=8, n_down=2, n_blocks=1)
+    assert (res(x) - x).abs().mean() < 0.5 * (plain(x) - x).abs().mean()
+    with pytest.raises(ConfigError, match="residual_clip"):
+        ExprADAGenerator(residual=True, residual_clip=1.0)

@@ -12,6 +12,10 @@ Generator (Table 1), for an image of side ``S`` and ``n_down`` down-samplings
                 PixelShuffle(2) (x2 up-sampling)  IN, ReLU
     outputs     image: 7x7 conv + tanh; side: 7x7 conv + tanh
 
+``residual=True`` (ours, off by default) returns ``tanh(atanh(x) + h)``
+instead of ``tanh(h)``: the generator starts at the identity and learns an
+edit, which a laptop's few hundred steps can train (see chapter 1).
+
 Sub-pixel convolution (Shi et al., 2016) replaces transposed convolutions: a
 convolution computes four times the channels at low resolution and
 ``PixelShuffle`` rearranges them into a map twice as large, which avoids the
@@ -70,8 +74,14 @@ class ExprADAGenerator(nn.Module):
     when ``n_classes > 0``, the category-guided variant) to images of the same shape."""
 
     def __init__(self, channels: int = 3, n_classes: int = 7, ngf: int = 64, n_down: int = 4,
-                 n_blocks: int = 6, max_width: int = 1024, views: int = 1):
+                 n_blocks: int = 6, max_width: int = 1024, views: int = 1, residual: bool = False,
+                 residual_clip: float = 0.9):
         super().__init__()
+        if not 0.0 < residual_clip < 1.0:
+            raise ConfigError(f"residual_clip must be in (0, 1), got {residual_clip}")
+        # residual=True (not in the paper): y = tanh(atanh(x) + h), the identity at h = 0,
+        # as ResnetGenerator(residual=True); the tanh of each head moves outside
+        self.residual, self.residual_clip = residual, float(residual_clip)
         if min(channels, ngf, n_down, views) < 1 or n_blocks < 0 or n_classes < 0:
             raise ConfigError("channels, ngf, n_down and views must be >= 1; n_blocks, n_classes >= 0")
         if views not in (1, 2):
@@ -88,9 +98,12 @@ class ExprADAGenerator(nn.Module):
         ups = [subpixel_up(widths[-1] + n_classes, widths[-2])]
         ups += [subpixel_up(a, b) for a, b in zip(widths[-2:0:-1], widths[-3::-1], strict=True)]
         self.decoder = nn.Sequential(*ups)
-        self.image = nn.Sequential(nn.Conv2d(widths[0], channels, 7, padding=3, bias=False), nn.Tanh())
-        self.side = (nn.Sequential(nn.Conv2d(widths[0], channels, 7, padding=3, bias=False), nn.Tanh())
-                     if views == 2 else None)
+        def head() -> nn.Sequential:
+            conv = nn.Conv2d(widths[0], channels, 7, padding=3, bias=False)
+            return nn.Sequential(conv) if residual else nn.Sequential(conv, nn.Tanh())
+
+        self.image = head()
+        self.side = head() if views == 2 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         c = self.views * self.channels
@@ -109,17 +122,21 @@ class ExprADAGenerator(nn.Module):
             raise ConfigError("this generator has no class stream (UIT): call it without y")
         h = self.decoder(h)
         out = self.image(h)
-        return torch.cat([out, self.side(h)], dim=1) if self.side is not None else out
+        if self.side is not None:
+            out = torch.cat([out, self.side(h)], dim=1)
+        if self.residual:
+            out = torch.tanh(torch.atanh(x.clamp(-self.residual_clip, self.residual_clip)) + out)
+        return out
 
 
 def define_exprada(image_size: int = 128, channels: int = 3, n_classes: int = 7, *, ngf: int = 64,
                    ndf: int = 64, n_down: int | None = None, n_blocks: int = 6, views: int = 1,
-                   init_type: str = "normal", init_gain: float = 0.02):
+                   residual: bool = False, init_type: str = "normal", init_gain: float = 0.02):
     """``(G, D)`` of ExprADA, initialised. ``n_classes=0`` builds UIT (no class
     stream in G, no class head in D). ``n_down`` defaults to the paper's 4 at
     128 px, one fewer per halving of the side (2 at 32 px)."""
     if n_down is None:
         n_down = max(1, int(math.log2(image_size)) - 3)
-    G = ExprADAGenerator(channels, n_classes, ngf, n_down, n_blocks, views=views)
+    G = ExprADAGenerator(channels, n_classes, ngf, n_down, n_blocks, views=views, residual=residual)
     D = StarGANDiscriminator(image_size, views * channels, n_classes, ndf)
     return init_weights(G, init_type, init_gain), init_weights(D, init_type, init_gain)
