@@ -138,3 +138,10 @@ def test_residual_generator_starts_near_the_identity():
     assert (res(x) - x).abs().mean() < 0.5 * (plain(x) - x).abs().mean()
     with pytest.raises(ConfigError, match="residual_clip"):
         ExprADAGenerator(residual=True, residual_clip=1.0)
+
+
+def test_gan_mode_is_configurable_and_validated():
+    assert small_cgit().gan_loss.mode == "lsgan"  # the paper's §4
+    assert small_cgit(gan_mode="vanilla").gan_loss.mode == "vanilla"
+    with pytest.raises(ConfigError, match="GAN loss mode"):
+        small_cgit(gan_mode="nope")

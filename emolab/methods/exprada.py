@@ -60,6 +60,8 @@ class ExprADA(AccelMixin, nn.Module):
         lambda_bi, lambda_re, lambda_cls: the weights of (6).
         flip: mirror each image left-right with probability 1/2 (§4), drawn
             from torch's global RNG (which the Trainer checkpoints).
+        gan_mode: ``lsgan`` (the paper's §4) or another :class:`~emolab.losses.GANLoss`
+            mode, e.g. ``vanilla``, the log-likelihood of eq. (1) as written.
 
     ``training_step((x_s, y_s, x_t))``: a labelled source batch and an
     unlabelled target batch (``y_s`` is ignored by UIT but still checked).
@@ -67,7 +69,8 @@ class ExprADA(AccelMixin, nn.Module):
 
     def __init__(self, G_ts: nn.Module, G_st: nn.Module, D_s: nn.Module, D_t: nn.Module, n_classes: int, *,
                  lambda_bi: float = 10.0, lambda_re: float = 10.0, lambda_cls: float = 1.0,
-                 lr: float = 1e-4, betas: tuple[float, float] = (0.5, 0.999), flip: bool = True):
+                 lr: float = 1e-4, betas: tuple[float, float] = (0.5, 0.999), flip: bool = True,
+                 gan_mode: str = "lsgan"):
         super().__init__()
         if n_classes < 0 or n_classes == 1:
             raise ConfigError(f"n_classes must be 0 (UIT) or >= 2 (CGIT), got {n_classes}")
@@ -77,7 +80,7 @@ class ExprADA(AccelMixin, nn.Module):
         self.n_classes = n_classes
         self.lambda_bi, self.lambda_re, self.lambda_cls = lambda_bi, lambda_re, lambda_cls
         self.flip = flip
-        self.gan_loss = GANLoss("lsgan")
+        self.gan_loss = GANLoss(gan_mode)
         self.optimizers = {
             "G": torch.optim.Adam(itertools.chain(G_ts.parameters(), G_st.parameters()), lr=lr, betas=betas),
             "D": torch.optim.Adam(itertools.chain(D_s.parameters(), D_t.parameters()), lr=lr, betas=betas),
