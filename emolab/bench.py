@@ -129,7 +129,7 @@ def build(name: str, size: int | None, batch: int | None, device: torch.device, 
         r, t = _images(n_data, 3, size, gen), _images(n_data, 3, size, gen)
         draw = _sampler([r, t], batch, device, resident, accel.channels_last)
         return BenchModel(name, method, draw, batch, size)
-    if name in ("stargan", "ganmut"):
+    if name == "stargan":
         size, batch = size or 128, batch or 16
         n_classes = 7
         G, D = define_stargan(size, 3, c_dim=n_classes, n_classes=n_classes, ngf=width, ndf=width)
@@ -138,7 +138,7 @@ def build(name: str, size: int | None, batch: int | None, device: torch.device, 
         x = _images(n_data, 3, size, gen)
         y = torch.randint(n_classes, (n_data,), generator=gen)
         draw = _sampler([x, y], batch, device, resident, accel.channels_last)
-        return BenchModel("stargan", method, draw, batch, size)
+        return BenchModel(name, method, draw, batch, size)
     if name == "exprada":
         size, batch = size or 128, batch or 8
         n_classes = 7
@@ -155,6 +155,18 @@ def build(name: str, size: int | None, batch: int | None, device: torch.device, 
 
 
 BENCH_MODELS = ("cyclegan", "stargan", "exprada")
+ALIASES = {"ganmut": "stargan"}  # GANmut trains the StarGAN backbone
+
+
+def resolve_models(names: list[str]) -> list[str]:
+    """``["all"]`` -> every model; aliases resolved; an unknown name fails before any timing."""
+    if names == ["all"]:
+        return list(BENCH_MODELS)
+    out = [ALIASES.get(n, n) for n in names]
+    for n, m in zip(names, out, strict=True):
+        if m not in BENCH_MODELS:
+            raise ConfigError(f"unknown bench model {n!r}; choose one of {(*BENCH_MODELS, *ALIASES, 'all')}")
+    return out
 
 
 def _sync(device: torch.device) -> None:
@@ -248,6 +260,7 @@ def bench(models: list[str], *, size: int | None = None, batch: int | None = Non
     from emolab.core.runtime import resolve_device
 
     dev = resolve_device(device)
+    models = resolve_models(models)
     if steps < 1 or warmup < 0:
         raise ConfigError("steps must be >= 1 and warmup >= 0")
     results = {"device": str(dev), "device_name": (torch.cuda.get_device_name(dev) if dev.type == "cuda"

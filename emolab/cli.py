@@ -97,18 +97,14 @@ def cmd_data(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from emolab.bench import BENCH_MODELS, bench, format_table, parse_accel, write_json
+    from emolab.bench import bench, format_table, parse_accel, write_json
 
-    models = list(BENCH_MODELS) if args.model == "all" else [args.model]
-    for m in models:
-        if m not in (*BENCH_MODELS, "ganmut"):
-            raise ConfigError(f"unknown bench model {m!r}; choose one of {(*BENCH_MODELS, 'ganmut', 'all')}")
     for name in ("size", "batch", "width"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ConfigError(f"--{name} must be >= 1, got {value}")
     fast = parse_accel(args.fast) if args.fast is not None else None
-    results = bench(models, size=args.size, batch=args.batch, steps=args.steps, warmup=args.warmup,
+    results = bench([args.model], size=args.size, batch=args.batch, steps=args.steps, warmup=args.warmup,
                     device=args.device, width=args.width, fast=fast)
     print(format_table(results))
     if args.out is not None:

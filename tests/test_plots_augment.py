@@ -16,7 +16,6 @@ plt.switch_backend("Agg")
 
 TARGETS = [c for c in EKMAN7 if c != augment.REFERENCE]
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

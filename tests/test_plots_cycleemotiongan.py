@@ -21,7 +21,6 @@ plt.switch_backend("Agg")
 
 FACES = ceg.FACE_DIRECTION
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -47,20 +47,7 @@ from torch import nn
 
 from emolab.core.errors import ConfigError
 from emolab.models.init import init_weights
-from emolab.models.stargan import StarGANDiscriminator
-
-
-class _Residual(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-            nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-            nn.InstanceNorm2d(channels, affine=True))
-
-    def forward(self, x):
-        return x + self.body(x)
+from emolab.models.stargan import ResidualBlockIN, StarGANDiscriminator
 
 
 def subpixel_up(c_in: int, c_out: int) -> nn.Sequential:
@@ -93,7 +80,7 @@ class ExprADAGenerator(nn.Module):
         for a, b in zip(widths[:-1], widths[1:], strict=True):
             enc += [nn.Conv2d(a, b, 4, stride=2, padding=1, bias=False),
                     nn.InstanceNorm2d(b, affine=True), nn.ReLU(inplace=True)]
-        enc += [_Residual(widths[-1]) for _ in range(n_blocks)]
+        enc += [ResidualBlockIN(widths[-1]) for _ in range(n_blocks)]
         self.encoder = nn.Sequential(*enc)
         ups = [subpixel_up(widths[-1] + n_classes, widths[-2])]
         ups += [subpixel_up(a, b) for a, b in zip(widths[-2:0:-1], widths[-3::-1], strict=True)]

@@ -39,7 +39,9 @@ from emolab.core.errors import ConfigError
 from emolab.models.init import init_weights
 
 
-class _Residual(nn.Module):
+class ResidualBlockIN(nn.Module):
+    """``x + (conv3x3, IN, ReLU, conv3x3, IN)(x)``: the residual block of StarGAN and ExprADA."""
+
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
@@ -71,7 +73,7 @@ class StarGANGenerator(nn.Module):
             layers += [nn.Conv2d(width, width * 2, 4, stride=2, padding=1, bias=False),
                        nn.InstanceNorm2d(width * 2, affine=True), nn.ReLU(inplace=True)]
             width *= 2
-        layers += [_Residual(width) for _ in range(n_blocks)]
+        layers += [ResidualBlockIN(width) for _ in range(n_blocks)]
         for _ in range(n_down):
             layers += [nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1, bias=False),
                        nn.InstanceNorm2d(width // 2, affine=True), nn.ReLU(inplace=True)]

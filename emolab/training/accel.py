@@ -148,7 +148,7 @@ class AccelMixin:
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
         scaler = self.scaler
-        params = [p for group in opt.param_groups for p in group["params"]]
+        params = (p for group in opt.param_groups for p in group["params"])  # read only with >1 process
         if scaler is None:
             loss.backward()
             average_gradients(params)
