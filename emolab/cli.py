@@ -1,4 +1,4 @@
-"""``emolab``: list the chapters and run them headless.
+"""``emolab``: list the chapters and run them headless::
 
     emolab list
     emolab data stats NAME [--root PATH] [--split S]

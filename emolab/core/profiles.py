@@ -1,9 +1,12 @@
 """Run profiles: one code path, sized by configuration.
 
-``smoke``  CI and notebook tests: every chapter in at most a minute on 2 cores.
-``cpu``    a laptop: every chapter in at most ten minutes on 2 cores, and the
-           paper's claims must show.
-``full``   a GPU: the papers' own sizes and schedules.
+``smoke``
+    CI and notebook tests: every chapter in at most a minute on 2 cores.
+``cpu``
+    a laptop: every chapter in at most ten minutes on 2 cores, and the
+    paper's claims must show.
+``full``
+    a GPU: the papers' own sizes and schedules.
 """
 
 from __future__ import annotations

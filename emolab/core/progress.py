@@ -19,6 +19,7 @@ def _flag(name: str) -> bool:
 
 
 def progress_enabled() -> bool:
+    """Progress bars are off under CI and with ``EMOLAB_NO_PROGRESS`` set."""
     return not (_flag("CI") or _flag("EMOLAB_NO_PROGRESS"))
 
 

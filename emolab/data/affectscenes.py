@@ -41,7 +41,7 @@ genuinely confusable and opposites are not.
 
 Per sample, the cue vector is drawn first, then a layout (shape positions,
 sizes, rotations, vertex counts, line offsets, horizon tilt, glow position);
-both are stored in :attr:`AffectScenes.params` and are the same in both
+both are stored in ``AffectScenes.params`` and are the same in both
 domains.
 
 Domains

@@ -13,8 +13,8 @@ a near-infrared capture, a pencil sketch), so a model trained on one domain
 can be evaluated on another with paired, pixel-aligned ground truth. Nothing
 is downloaded; a seed fixes every pixel.
 
-Recipe
-------
+Recipe of a face
+----------------
 1. **Expression = facial actions.** An expression is a vector of continuous
    activations in [0, 1] of FACS action units (Ekman & Friesen, 1978), see
    :data:`ACTION_UNITS`. Each of Ekman's seven categories has a prototype after
@@ -1023,31 +1023,30 @@ class EmoFaces(Dataset):
     """Procedural faces showing Ekman's seven emotions, with their ground truth.
 
     Each item is ``(image, label)``: by default a float tensor ``[C, H, W]``
-    in [0, 1] and an index into :attr:`classes` (= ``EKMAN7``). Everything but
+    in [0, 1] and an index into ``classes`` (= ``EKMAN7``). Everything but
     the pixels is drawn up front from ``seed``; the pixels are rendered on
     demand in blocks of 512 samples (and cached), so any access order gives
     the same, bit-identical images.
 
-    Parameters
-    ----------
-    n: number of samples.
-    size: image side in pixels (>= 32).
-    domain: one of :data:`DOMAINS` (``render``, ``photo``, ``nir``, ``sketch``).
-    class_priors: None (uniform), ``"fer2013"`` (FER2013's imbalance) or seven
-        probabilities in ``EKMAN7`` order.
-    intensity: expression intensity, a number or a ``(low, high)`` range drawn
-        uniformly, in [0, 1]. Neutral samples have intensity 0.
-    n_identities: number of distinct people who recur with different
-        expressions (None: a new person for every sample).
-    compound: fraction of the non-neutral samples showing a two-emotion
-        compound (Du et al., 2014): the label's prototype mixed with a partner
-        from :data:`COMPOUND_PAIRS`, the label keeping weight 0.55-0.8.
-    channels: 1 (grayscale) or 3; None = the domain's native (1 for ``nir``,
-        3 otherwise).
-    seed: fixes labels, intensities, people, poses and pixels.
-    transform: replaces the default conversion; it receives a PIL image
-        (mode ``"L"`` or ``"RGB"`` after the ``channels`` conversion).
-    target_transform: applied to the integer label.
+    Args:
+        n: number of samples.
+        size: image side in pixels (>= 32).
+        domain: one of :data:`DOMAINS` (``render``, ``photo``, ``nir``, ``sketch``).
+        class_priors: None (uniform), ``"fer2013"`` (FER2013's imbalance) or seven
+            probabilities in ``EKMAN7`` order.
+        intensity: expression intensity, a number or a ``(low, high)`` range drawn
+            uniformly, in [0, 1]. Neutral samples have intensity 0.
+        n_identities: number of distinct people who recur with different
+            expressions (None: a new person for every sample).
+        compound: fraction of the non-neutral samples showing a two-emotion
+            compound (Du et al., 2014): the label's prototype mixed with a partner
+            from :data:`COMPOUND_PAIRS`, the label keeping weight 0.55-0.8.
+        channels: 1 (grayscale) or 3; None = the domain's native (1 for ``nir``,
+            3 otherwise).
+        seed: fixes labels, intensities, people, poses and pixels.
+        transform: replaces the default conversion; it receives a PIL image
+            (mode ``"L"`` or ``"RGB"`` after the ``channels`` conversion).
+        target_transform: applied to the integer label.
     """
 
     name = "emofaces"

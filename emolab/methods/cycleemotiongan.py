@@ -27,12 +27,12 @@ log-loss, ``gan_mode="vanilla"``, with the generators' non-saturating form;
 (8)  L_task(F)         = E_{(x_S, y_S)} CE(F(G_ST(x_S)), y_S)
 
 Algorithm 1, one iteration per :meth:`CycleEmotionGAN.training_step` on a
-batch ``(x_S, y_S, x_T)``:
+batch ``(x_S, y_S, x_T)``::
 
-3.   update G_ST and G_TS on (6), with D_T, D_S and F fixed;
-4-7. update D_T on (1) and D_S on (2), on pooled translations (the 50-image
-     history of Shrivastava et al., 2017, ``pool_size``);
-8-9. update F on (8), on ``G_ST(x_S)`` from the just-updated generator.
+    3.   update G_ST and G_TS on (6), with D_T, D_S and F fixed;
+    4-7. update D_T on (1) and D_S on (2), on pooled translations (the 50-image
+         history of Shrivastava et al., 2017, ``pool_size``);
+    8-9. update F on (8), on ``G_ST(x_S)`` from the just-updated generator.
 
 The paper's constants are the defaults: ``alpha = 10``; ``lambda = 10`` for
 SKL and ``5`` for Mikels (``lambda_esc=None`` picks these); Adam with

@@ -1,7 +1,7 @@
 """ExprADA's networks (Bozorgtabar et al., 2019, Tables 1-2), scaled to the image size.
 
 Generator (Table 1), for an image of side ``S`` and ``n_down`` down-samplings
-(4 at the paper's 128 px, so the bottleneck is S/16):
+(4 at the paper's 128 px, so the bottleneck is S/16)::
 
     encoder     7x7 conv, ngf                     IN, ReLU
                 n_down x (4x4 conv stride 2)      IN, ReLU     widths ngf * 2^i

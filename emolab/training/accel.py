@@ -128,6 +128,7 @@ class AccelMixin:
         return param.device.type if param is not None else "cpu"
 
     def autocast(self):
+        """The autocast context of the fast path (a no-op without ``amp``)."""
         if self.accel.amp is None:
             return contextlib.nullcontext()
         return torch.autocast(self._device_type(), dtype=AMP_DTYPES[self.accel.amp])
