@@ -39,8 +39,16 @@ class EmolabModules(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        try:
+            names = submodules(self.arguments[0])
+        except ModuleNotFoundError as err:
+            if err.name != self.arguments[0]:
+                raise
+            # a layer that this version of the library does not have yet
+            # (tests/test_book.py checks that every module that exists is documented)
+            return [nodes.paragraph(text=f"This version of emolab has no {self.arguments[0]}.")]
         lines = []
-        for name in submodules(self.arguments[0]):
+        for name in names:
             # The page is MyST Markdown, so the generated content is too; autodoc's
             # own output is reStructuredText, hence eval-rst. Members are those
             # the module defines (not its re-exports, documented where defined).

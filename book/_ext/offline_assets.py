@@ -10,8 +10,10 @@ ipywidgets embed script and RequireJS are vendored in ``book/_static/vendor``
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util.fileutil import copy_asset
@@ -32,6 +34,34 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
         copy_asset(str(mathjax_source()), str(Path(app.outdir) / "_static" / "mathjax"))
 
 
+#: Stylesheets that notebook outputs link from a CDN although the theme already serves
+#: them: Font Awesome, which matplotlib's ``Animation.to_jshtml`` player links for its
+#: buttons (the theme's Font Awesome 6 keeps the v4 names it uses).
+CDN_STYLESHEET = re.compile(r'<link[^>]*href="https?://[^"]*font-awesome[^"]*"[^>]*>\s*', re.IGNORECASE)
+
+
+def drop_cdn_stylesheets(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" in node.get("format", "") and CDN_STYLESHEET.search(node.astext()):
+            text = CDN_STYLESHEET.sub("", node.astext())
+            node.children = []
+            node += nodes.Text(text)
+
+
+def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Include each script once. sphinx-thebe adds its inline configuration twice
+    under Jupyter Book, and the second ``const THEBE_JS_URL`` is a JavaScript error
+    on every page."""
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        # an inline script comes once with filename None and once with "" (the same body)
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"][:] = unique  # in place: it is the builder's list, which later handlers extend
+
+
 def check_config(app: Sphinx, config) -> None:
     mathjax_source()  # fail early, with the install command, where the package is missing
     if "://" in (config.mathjax_path or ""):
@@ -42,4 +72,6 @@ def check_config(app: Sphinx, config) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", check_config)
     app.connect("build-finished", copy_mathjax)
+    app.connect("doctree-resolved", drop_cdn_stylesheets)
+    app.connect("html-page-context", dedupe_scripts, priority=100)  # before handlers that stop the event
     return {"parallel_read_safe": True, "parallel_write_safe": True}

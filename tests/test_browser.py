@@ -1,0 +1,213 @@
+"""Every page of the built book, opened in headless Chromium as a reader opens it.
+
+Served from ``_build/html`` of the session's book build (the committed outputs,
+no execution) on 127.0.0.1; every request to another host is refused, so a page
+that needs the internet fails here. Per page: no console errors or uncaught
+exceptions, every image loaded, every formula typeset by MathJax without a TeX
+error, and every matplotlib animation player (``Animation.to_jshtml``, the
+GANmut gamut player) shows another frame when its slider is moved. Full-page
+screenshots go to ``_build/screenshots`` (CI artifacts).
+
+Needs Chromium (Debian: ``apt-get install chromium``; ``$EMOLAB_CHROMIUM``
+names another binary) and the Python package ``playwright`` (the ``browser``
+extra); it drives the system's browser and downloads none. Skips, saying which
+is missing, where either is absent.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def toc_pages() -> list[str]:
+    """The HTML page of every file in _toc.yml, plus the index pages Sphinx adds."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return [f"{f}.html" for f in files] + ["genindex.html", "search.html"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("EMOLAB_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """The built book on http://127.0.0.1:PORT/ for the module's tests."""
+    proc, html = built_book
+    if proc.returncode != 0:
+        pytest.skip("the book did not build; tests/test_book.py shows why")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", html
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the browser test needs playwright: pip install -e '.[browser]'")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium to drive: apt-get install chromium (Debian; .ci/run does), "
+                    "or set EMOLAB_CHROMIUM to a Chromium binary")
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except Exception as err:  # a browser that cannot start here is an environment problem
+            pytest.skip(f"{executable} does not start headless: {str(err).splitlines()[0]}")
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page opened in a fresh browser context that refuses every other host."""
+
+    def __init__(self, browser, base: str, page: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        host = urlparse(base).netloc
+
+        def route(r):
+            if urlparse(r.request.url).netloc in (host, "") or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                self.external.append(r.request.url)
+                r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"exception: {e}"))
+        self.page.goto(base + page, wait_until="load")
+
+    def close(self):
+        self.context.close()
+
+
+WAIT_FOR_IMAGES = """() => Promise.all([...document.images].map(img => {
+    img.loading = "eager";
+    return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+}))"""
+
+BROKEN_IMAGES = """() => [...document.images]
+    .filter(img => !(img.complete && img.naturalWidth > 0))
+    .map(img => (img.getAttribute("src") || "").slice(0, 80))"""
+
+TYPESET = """async () => {
+    const math = document.querySelectorAll("div.math, span.math");
+    if (math.length === 0) return {math: 0};
+    if (!window.MathJax || !MathJax.startup) return {math: math.length, loaded: false};
+    await MathJax.startup.promise;
+    return {
+        math: math.length,
+        loaded: true,
+        rendered: [...math].filter(m => m.querySelector("mjx-container")).length,
+        errors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error") || e.textContent),
+    };
+}"""
+
+PLAYERS = """() => [...document.querySelectorAll("div.animation")].map(div => {
+    const slider = div.querySelector("input.anim-slider");
+    return slider ? Number(slider.max) : -1;
+})"""
+
+SCRUB = """([index, fraction]) => {
+    const div = document.querySelectorAll("div.animation")[index];
+    const img = div.querySelector("img"), slider = div.querySelector("input.anim-slider");
+    const before = img.src;
+    slider.value = String(Math.max(1, Math.round(Number(slider.max) * fraction)));
+    slider.dispatchEvent(new Event("input"));
+    return {before: before.slice(-64), after: img.src.slice(-64), changed: before !== img.src, frame: slider.value};
+}"""
+
+
+def check_players(page) -> list[dict]:
+    """Move the slider of every animation player on the page; each must show another frame."""
+    results = []
+    for i, frames in enumerate(page.evaluate(PLAYERS)):
+        assert frames >= 1, f"player {i} has a single frame or no slider"
+        moved = page.evaluate(SCRUB, [i, 0.5])
+        assert moved["changed"], f"player {i}: the image stayed the same after moving the slider: {moved}"
+        results.append(moved)
+    return results
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_in_chromium(site, browser, page):
+    base, html = site
+    assert (html / page).exists(), f"{page} was not built"
+    visit = Visit(browser, base, page)
+    try:
+        visit.page.evaluate(WAIT_FOR_IMAGES)
+        math = visit.page.evaluate(TYPESET)
+        visit.page.wait_for_load_state("networkidle")
+        players = check_players(visit.page)
+        shot = SCREENSHOTS / page.replace(".html", ".png")
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        visit.page.screenshot(path=str(shot), full_page=True)
+        broken = visit.page.evaluate(BROKEN_IMAGES)
+    finally:
+        visit.close()
+    assert not visit.external, f"{page} asked the network for {visit.external[:5]}"
+    assert not visit.errors, f"{page}: {visit.errors[:5]}"
+    assert not broken, f"{page}: images that did not load: {broken}"
+    if math["math"]:
+        assert math["loaded"], f"{page} has {math['math']} formulas but MathJax did not load"
+        assert math["rendered"] == math["math"], f"{page}: only {math['rendered']} of {math['math']} formulas typeset"
+        assert not math["errors"], f"{page}: TeX errors {math['errors'][:5]}"
+    if players:
+        print(f"{page}: {len(players)} animation player(s) scrubbed: {players}")
+
+
+def test_gamut_player_changes_frame(site, browser):
+    """GANmut's static gamut player (matplotlib's to_jshtml) shows another frame when scrubbed."""
+    base, html = site
+    page = "notebooks/04_ganmut.html"
+    if not (html / page).exists():
+        pytest.skip("the GANmut chapter is not in this build")
+    visit = Visit(browser, base, page)
+    try:
+        players = visit.page.evaluate(PLAYERS)
+        if not players:
+            pytest.skip("the GANmut page has no animation player (Animation.to_jshtml output)")
+        moved = check_players(visit.page)
+        visit.page.locator("div.animation").first.scroll_into_view_if_needed()
+        visit.page.screenshot(path=str(SCREENSHOTS / "gamut_player_scrubbed.png"))
+    finally:
+        visit.close()
+    assert all(m["changed"] for m in moved)
+    assert not visit.errors, visit.errors[:5]
