@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def toc_notebooks() -> list[Path]:
-    """The notebooks that _toc.yml lists, in its order."""
+def toc_files() -> list[str]:
+    """Every file that _toc.yml lists (root first), without suffix, in its order."""
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
+    files = [toc["root"]]
 
     def walk(entries):
         for entry in entries or []:
@@ -39,7 +39,12 @@ def toc_notebooks() -> list[Path]:
 
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return files
+
+
+def toc_notebooks() -> list[Path]:
+    """The notebooks that _toc.yml lists, in its order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 def cuda_available() -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import threading
@@ -25,7 +26,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -35,18 +35,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 def toc_pages() -> list[str]:
     """The HTML page of every file in _toc.yml, plus the index pages Sphinx adds."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return [f"{f}.html" for f in files] + ["genindex.html", "search.html"]
+    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "scripts" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [f"{f}.html" for f in module.toc_files()] + ["genindex.html", "search.html"]
 
 
 def chromium_path() -> str | None:
@@ -132,11 +124,15 @@ TYPESET = """async () => {
     if (math.length === 0) return {math: 0};
     if (!window.MathJax || !MathJax.startup) return {math: math.length, loaded: false};
     await MathJax.startup.promise;
+    await new Promise(done => setTimeout(done, 200));  // wide-math.js runs after typesetting
     return {
         math: math.length,
         loaded: true,
         rendered: [...math].filter(m => m.querySelector("mjx-container")).length,
         errors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error") || e.textContent),
+        // a display equation whose left part is pushed out of its box cannot be read
+        clipped: [...document.querySelectorAll('div.math > mjx-container[display="true"]')].filter(c =>
+            c.getBoundingClientRect().left < c.parentElement.getBoundingClientRect().left - 1).length,
     };
 }"""
 
@@ -189,6 +185,7 @@ def test_page_in_chromium(site, browser, page):
         assert math["loaded"], f"{page} has {math['math']} formulas but MathJax did not load"
         assert math["rendered"] == math["math"], f"{page}: only {math['rendered']} of {math['math']} formulas typeset"
         assert not math["errors"], f"{page}: TeX errors {math['errors'][:5]}"
+        assert not math["clipped"], f"{page}: {math['clipped']} display equations lose their left part"
     if players:
         print(f"{page}: {len(players)} animation player(s) scrubbed: {players}")
 
