@@ -16,6 +16,7 @@ is missing, where either is absent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import importlib.util
@@ -48,23 +49,32 @@ def chromium_path() -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def serve(directory: Path):
+    """``directory`` on http://127.0.0.1:PORT/ while the block runs."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site(built_book):
     """The built book on http://127.0.0.1:PORT/ for the module's tests."""
     proc, html = built_book
     if proc.returncode != 0:
         pytest.skip("the book did not build; tests/test_book.py shows why")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", html
-    server.shutdown()
-    server.server_close()
+    with serve(html) as base:
+        yield base, html
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +218,34 @@ def test_gamut_player_changes_frame(site, browser):
         visit.close()
     assert all(m["changed"] for m in moved)
     assert not visit.errors, visit.errors[:5]
+
+
+def test_player_check_scrubs_a_matplotlib_animation(browser, tmp_path):
+    """The player check itself, on a to_jshtml animation made here (chapter 4's player is
+    one): moving the slider shows another frame, and the book's build drops the player's
+    Font Awesome link to a CDN (book/_ext/offline_assets.py) so that it works offline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    spec = importlib.util.spec_from_file_location("offline_assets", ROOT / "book" / "_ext" / "offline_assets.py")
+    offline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(offline)
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    dot, = ax.plot([0], [0], "o")
+    ax.set(xlim=(0, 4), ylim=(0, 4))
+    player = FuncAnimation(fig, lambda i: dot.set_data([i], [i]), frames=4).to_jshtml()
+    plt.close(fig)
+    assert offline.CDN_STYLESHEET.search(player), "matplotlib's player links Font Awesome from a CDN"
+    (tmp_path / "player.html").write_text(f"<html><body>{offline.CDN_STYLESHEET.sub('', player)}</body></html>")
+    with serve(tmp_path) as base:
+        visit = Visit(browser, base, "player.html")
+        try:
+            moved = check_players(visit.page)
+        finally:
+            visit.close()
+    assert len(moved) == 1 and moved[0]["changed"]
+    assert not visit.external and not visit.errors, (visit.external, visit.errors)
