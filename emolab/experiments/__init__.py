@@ -28,6 +28,7 @@ CHAPTERS: dict[str, Chapter] = {
                 "01_cyclegan_augmentation.ipynb", "cyclegan_augmentation.md", "emolab.experiments.augment"),
         Chapter("cycleemotiongan", "CycleEmotionGAN: adapting image emotions without target labels",
                 "02_cycleemotiongan.ipynb", "cycleemotiongan.md", "emolab.experiments.cycleemotiongan"),
+        Chapter("ganmut", "GANmut: a learned, interpretable conditional space for a gamut of emotions", "04_ganmut.ipynb", "ganmut.md", "emolab.experiments.ganmut"),
     ]
 }
 

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from matplotlib.figure import Figure
 
 from emolab.plots import augment, cycleemotiongan, toy
+from emolab.plots import ganmut
 
 FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "toy": toy.chapter_figures,
     "augment": augment.chapter_figures,
     "cycleemotiongan": cycleemotiongan.chapter_figures,
+    "ganmut": ganmut.chapter_figures,
 }
 
 __all__ = ["FIGURES", "augment", "cycleemotiongan", "toy"]
