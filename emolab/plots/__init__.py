@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from emolab.plots import augment, cycleemotiongan, toy
+from emolab.plots import augment, cycleemotiongan, exprada, toy
 from emolab.plots import ganmut
+from emolab.plots import sigan
 
 FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "toy": toy.chapter_figures,
     "augment": augment.chapter_figures,
     "cycleemotiongan": cycleemotiongan.chapter_figures,
+    "exprada": exprada.chapter_figures,
     "ganmut": ganmut.chapter_figures,
+    "sigan": sigan.chapter_figures,
 }
 
-__all__ = ["FIGURES", "augment", "cycleemotiongan", "toy"]
+__all__ = ["FIGURES", "augment", "cycleemotiongan", "exprada", "toy"]
