@@ -43,7 +43,7 @@ class LinearSpace(nn.Module):
         tau: the radius of the neutral disc (the paper's 0.2).
 
     ``angles[k]`` is the direction of the ``k``-th non-neutral class
-    (:attr:`emotions` maps it back to the label index); the paper initialises
+    (``emotions`` maps it back to the label index); the paper initialises
     them at random, as here (from the global torch generator).
     """
 
@@ -115,7 +115,7 @@ class LinearSpace(nn.Module):
         return torch.where((labels == self.neutral)[:, None], torch.zeros_like(z), z)
 
     def unit_directions(self) -> torch.Tensor:
-        """``[n_classes - 1, 2]`` unit vectors of the learned directions (order of :attr:`emotions`)."""
+        """``[n_classes - 1, 2]`` unit vectors of the learned directions (order of ``emotions``)."""
         a = self.angles.detach()
         return torch.stack([torch.cos(a), torch.sin(a)], dim=1)
 
