@@ -244,8 +244,11 @@ def test_player_check_scrubs_a_matplotlib_animation(browser, tmp_path):
     with serve(tmp_path) as base:
         visit = Visit(browser, base, "player.html")
         try:
+            visit.page.evaluate(WAIT_FOR_IMAGES)
+            broken = visit.page.evaluate(BROKEN_IMAGES)
             moved = check_players(visit.page)
         finally:
             visit.close()
+    assert not broken, f"the player's frame did not load: {broken}"
     assert len(moved) == 1 and moved[0]["changed"]
     assert not visit.external and not visit.errors, (visit.external, visit.errors)
