@@ -252,3 +252,44 @@ def test_player_check_scrubs_a_matplotlib_animation(browser, tmp_path):
     assert not broken, f"the player's frame did not load: {broken}"
     assert len(moved) == 1 and moved[0]["changed"]
     assert not visit.external and not visit.errors, (visit.external, visit.errors)
+
+
+def test_saved_widgets_render_offline(browser, tmp_path):
+    """Saved ipywidgets state renders with the JavaScript that the book serves
+    (book/_static/vendor): no CDN, no missing font, no console error."""
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    jb = Path(sys.executable).parent / "jupyter-book"
+    if not jb.exists():
+        pytest.skip("jupyter-book is not installed (pip install -e '.[book]')")
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "book", src / "book")
+    shutil.copy(ROOT / "_config.yml", src / "_config.yml")
+    (src / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: widgets\n")
+    (src / "index.md").write_text("# Widgets offline\n\nSee {doc}`widgets`.\n")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_markdown_cell("# A slider\n\n$k$ from 0 to 10."),
+                nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(value=3, max=10, description='k')")]
+    NotebookClient(nb, kernel_name="python3", store_widget_state=True, timeout=120).execute()
+    assert "widgets" in nb.metadata, "nbclient saved the widget state"
+    nbformat.write(nb, src / "widgets.ipynb")
+    proc = subprocess.run([str(jb), "build", str(src), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with serve(src / "_build" / "html") as base:
+        visit = Visit(browser, base, "widgets.html")
+        try:
+            visit.page.wait_for_selector(".widget-slider", timeout=15000)
+            visit.page.wait_for_load_state("networkidle")
+            shown = visit.page.evaluate("() => document.querySelector('.jupyter-widgets').innerText")
+        finally:
+            visit.close()
+    assert not visit.external, visit.external
+    assert not visit.errors, visit.errors
+    assert "k" in shown and "3" in shown, shown
