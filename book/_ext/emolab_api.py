@@ -111,8 +111,9 @@ def resolve_reexport(app: Sphinx, env, node, contnode):
     return None
 
 
-#: A line of a docstring's equation table: "(5)  L_cyc(G, F) = ...", as the methods number them.
-EQUATION = re.compile(r"^\(\d+[a-z]?\)\s{2,}\S")
+#: A line of a docstring's equation table, "(5)  L_cyc(G, F) = ..." or "(9)-(10) L = ...",
+#: as the methods number them: a number in brackets, then an equation or two spaces.
+EQUATION = re.compile(r"^\(\d+[a-z]?\)(?:-\(\d+[a-z]?\))?(?:\s{2,}\S|\s+\S.*=)")
 
 
 def equation_blocks(lines: list[str]) -> list[str]:
