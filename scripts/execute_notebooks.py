@@ -47,6 +47,20 @@ def toc_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
+def recorded_seconds(path: Path) -> float:
+    """How long the notebook's last execution took, from its cells' timing metadata (0 if none)."""
+    import json
+    from datetime import datetime
+
+    stamps = []
+    for cell in json.loads(path.read_text()).get("cells", []):
+        timing = cell.get("metadata", {}).get("execution", {})
+        for key in ("iopub.execute_input", "shell.execute_reply"):
+            if key in timing:
+                stamps.append(datetime.fromisoformat(timing[key].replace("Z", "+00:00")))
+    return (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
+
+
 def cuda_available() -> bool:
     try:
         import torch
@@ -90,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
+    # longest first (by the last recorded run), so that the pool finishes together
+    notebooks.sort(key=recorded_seconds, reverse=True)
     cores = os.cpu_count() or 1
     jobs = args.jobs or (1 if cuda_available() else max(1, min(cores, len(notebooks))))
     threads = args.threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, cores // jobs)
