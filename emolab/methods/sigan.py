@@ -18,13 +18,13 @@ Losses, numbered as in the paper:
 (11) L_WGAN = E_{x^t}[D(x^t)] - E_{x^s}[D(G(E(x^s)))]  (critic without final activation; the
      Lipschitz constraint by the gradient penalty of WGAN-GP, one of the "improvements" §6.1.1 cites)
 
-Algorithm 1, one iteration per :meth:`SIGAN.training_step` on ``(x^s, y^s, x^t)``:
+Algorithm 1, one iteration per :meth:`SIGAN.training_step` on ``(x^s, y^s, x^t)``::
 
-1.   (before) E and F pretrained on the labelled source (:func:`pretrain_classifier`);
-3.   the critic ``D`` maximises (11) (``n_critic`` updates), then ``E`` and ``G`` minimise
-     L_adv = L_GAN + alpha L_Attention + beta L_MSE + gamma L_TV;
-4-5. every ``interval`` (the paper's t) iterations, ``E`` and ``F`` minimise L_LabelConst (4)
-     (``labelconst_to_generator=True``: ``G`` too).
+    1.   (before) E and F pretrained on the labelled source (emolab.experiments.sigan);
+    3.   the critic D maximises (11) (n_critic updates), then E and G minimise
+         L_adv = L_GAN + alpha L_Attention + beta L_MSE + gamma L_TV;
+    4-5. every `interval` (the paper's t) iterations, E and F minimise L_LabelConst (4)
+         (labelconst_to_generator=True: G too).
 
 The paper's constants are the defaults: alpha = 0.01, beta = 1, gamma = 1e-4, t = 20,
 RMSprop. The ablations of Table 1 are switches: ``gan``, ``attention``, ``tv``,
