@@ -22,7 +22,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def make_sigan(seed=0, **kw):
     torch.manual_seed(seed)
     nets = define_dtn(1, 4, 16, 32)
-    return SIGAN(nets["E"], nets["G"], nets["D"], nets["F"], lr=1e-3, lr_critic=1e-3, lr_classifier=1e-3, **kw)
+    return SIGAN(nets["E"], nets["G"], nets["D"], nets["F"], **{"lr": 1e-3, "lr_critic": 1e-3, "lr_classifier": 1e-3, **kw})
 
 
 def batch(seed=0, n=6):
@@ -219,3 +219,21 @@ def test_real_data_root_without_digits_is_refused(tmp_path):
 
     with pytest.raises(DatasetNotFoundError, match="no real digit pair"):
         chapter.run("smoke", data_root=tmp_path)
+
+
+def test_labelconst_options_fixed_f_generator_and_source():
+    m = make_sigan(interval=1, fixed_f=True)
+    f0, g_params = flat(m.F), {id(p) for p in m.G.parameters()}
+    m.training_step(batch())
+    assert torch.equal(f0, flat(m.F))                          # §6.1.1: F fixed after pretraining
+    assert not g_params & {id(p) for g in m.optimizers["EF"].param_groups for p in g["params"]}
+    m = make_sigan(labelconst_to_generator=True)
+    assert {id(p) for p in m.G.parameters()} <= {id(p) for g in m.optimizers["EF"].param_groups for p in g["params"]}
+    # the source images join the LabelConst batch: another loss on the same batch
+    m = make_sigan(labelconst_source=True)
+    x, y, _ = batch()
+    with torch.no_grad():
+        both = m.label_const(x, y)
+        m.labelconst_source = False
+        adapted_only = m.label_const(x, y)
+    assert both.item() != adapted_only.item()

@@ -105,6 +105,7 @@ class SIGANConfig(ProfileConfig):
     lambda_gan: float = 1.0
     labelconst_to_generator: bool = False
     labelconst_source: bool = False
+    fixed_f: bool = False
     n_critic: int = 1
     dann_lr: float = 1e-4
     dann_lambda: float = 1.0
@@ -292,7 +293,7 @@ def train_sigan(data, pretrained: EncoderClassifier, variant: dict, config: SIGA
                   lr=config.lr, lr_critic=config.lr_critic, lr_classifier=config.lr_classifier,
                   lr_encoder=config.lr_encoder, lambda_gp=config.lambda_gp, lambda_gan=config.lambda_gan, n_critic=config.n_critic,
                   labelconst_to_generator=config.labelconst_to_generator,
-                  labelconst_source=config.labelconst_source, **variant)
+                  labelconst_source=config.labelconst_source, fixed_f=config.fixed_f, **variant)
     accelerate(model, Accel.for_device(device), device)
     history = _fit(model, _adapt_sampler(data, config, device), config.steps, config, seed, name)
     return model, history

@@ -119,6 +119,8 @@ class SIGAN(AccelMixin, nn.Module):
         labelconst_source: add the source images, with their labels, to the LabelConst batch. §4 says
             L_LabelConst "has the same form and purpose as the task-specific loss" of Bousmalis et al.
             (2017, eq. 3), which is the cross-entropy on adapted *and* source images.
+        fixed_f: keep F as pretrained; LabelConst then moves E (and G) only. §6.1.1: "parameters of F
+            remained fixed in other stages except for pretraining stage" (Algorithm 1, line 5, names theta_f).
         lambda_gan: the weight of L_GAN in L_adv (1 in the paper; a Wasserstein critic's scale is
             arbitrary, set by the gradient penalty, so this weight is a free choice in practice).
         labelconst_to_generator: let L_LabelConst's gradient update G as well as E and F. §4 makes
@@ -135,7 +137,7 @@ class SIGAN(AccelMixin, nn.Module):
                  semantic: str = "labelconst", lr: float = 1e-4, lr_critic: float = 1e-4,
                  lr_classifier: float = 1e-4, lr_encoder: float | None = None, lambda_gp: float = 10.0,
                  n_critic: int = 1, n_classes: int = 10, labelconst_to_generator: bool = False,
-                 lambda_gan: float = 1.0, labelconst_source: bool = False):
+                 lambda_gan: float = 1.0, labelconst_source: bool = False, fixed_f: bool = False):
         super().__init__()
         if semantic not in SEMANTIC:
             raise ConfigError(f"semantic must be one of {SEMANTIC}, got {semantic!r}")
@@ -160,7 +162,7 @@ class SIGAN(AccelMixin, nn.Module):
             "D": torch.optim.RMSprop(D.parameters(), lr=lr_critic),
         }
         if semantic == "labelconst":
-            nets = (E, F, G) if labelconst_to_generator else (E, F)
+            nets = (E,) + (() if fixed_f else (F,)) + ((G,) if labelconst_to_generator else ())
             self.optimizers["EF"] = torch.optim.RMSprop(itertools.chain(*(n.parameters() for n in nets)),
                                                         lr=lr_classifier)
         self.schedulers: dict = {}
