@@ -632,7 +632,7 @@ def gamut_path(model, per_leg: int = 4) -> torch.Tensor:
         frames.append(stops[-1])
         return torch.stack(frames)
     theta = {e: float(model.space.direction(torch.tensor([EKMAN7.index(e)],
-                                                          device=model.space.angles.device))) % (2 * math.pi)
+                                                          device=model.space.angles.device)).detach()) % (2 * math.pi)
              for e in EMOTIONS}
     order = sorted(EMOTIONS, key=theta.get)
     for i, e in enumerate(order):

@@ -140,7 +140,7 @@ def fig_interpolations(result, emotions=("surprise", "angry"), source: int = 0) 
     rows = ("stargan", "ganmut_rho1", "ganmut_rho4")
     strips = result.curves["strips"]
     fig = plt.figure(figsize=(12, 2.9 * len(emotions)))
-    outer = fig.add_gridspec(len(emotions), 2, width_ratios=(4.2, 1), wspace=0.05, hspace=0.35)
+    outer = fig.add_gridspec(len(emotions), 2, width_ratios=(4.2, 1), wspace=0.12, hspace=0.35)
     for i, emotion in enumerate(emotions):
         inner = outer[i, 0].subgridspec(len(rows), 12, wspace=0.03, hspace=0.05)
         for r, name in enumerate(rows):
