@@ -178,7 +178,7 @@ class EmotionPad:
     def frames(self, per_leg: int = 4) -> torch.Tensor:
         return gamut_path(self.model, per_leg)
 
-    def player(self, per_leg: int = 4, fps: int = 4, dpi: int = 64) -> str:
+    def player(self, per_leg: int = 3, fps: int = 3, dpi: int = 56) -> str:
         """The scrubbable player (HTML of ``FuncAnimation.to_jshtml``) of the gamut tour."""
         codes = self.frames(per_leg)
         faces = [self.face(z[None]) for z in codes]
