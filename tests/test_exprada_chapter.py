@@ -116,7 +116,8 @@ def test_smoke_run_metrics_layout(smoke_run):
     m = smoke_run.metrics
     assert set(m["uit"]) == {"source_only", "cyclegan", "stargan", "exprada_uit"}
     assert set(m["ablation"]) == {"real", "full", "no_bi", "no_re"}
-    assert set(m["identity_preservation"]) == {"source_only", "cyclegan", "stargan", "exprada_uit", "exprada_cgit"}
+    assert set(m["identity_preservation"]) == {"source_only", "cyclegan", "stargan", "exprada_uit", "exprada_cgit",
+                                              "cgit_no_bi", "cgit_no_re"}
     aug = m["augmentation"]
     assert aug["sizes"] == [0, 8] and len(aug["exprada_cgit"]) == 2 and len(aug["rare_classes"]) == 2
     assert all(0 <= v <= 100 for v in [*m["uit"].values(), *m["ablation"].values(), *aug["exprada_cgit"]])

@@ -86,6 +86,7 @@ METHOD_LABELS = {
     "stargan": "StarGAN-style (no L_bi, no L_re)", "exprada_uit": "ExprADA-UIT",
     "exprada_cgit": "ExprADA-CGIT", "full": "ExprADA-CGIT (full)", "no_bi": "without L_bi",
     "no_re": "without L_re", "real": "real source faces", "perfect": "perfect translation",
+    "cgit_no_bi": "ExprADA-CGIT without L_bi", "cgit_no_re": "ExprADA-CGIT without L_re",
 }
 #: Augmentation methods of Table 3 -> the CGIT translator behind them.
 AUG_TRANSLATORS = {"exprada_cgit": "full", "no_bi": "no_bi", "no_re": "no_re"}
@@ -157,7 +158,7 @@ class ExprADAConfig(ProfileConfig):
         "cpu": dict(image_size=32, n_source=3000, n_target=3000, n_test_per_class=100, cls_width=16,
                     cls_steps=800, cls_batch=16, ngf=16, ndf=16, n_blocks=3, residual_generator=True,
                     gan_mode="vanilla", gan_batch=8, gan_lr=2e-4, cgit_lr=5e-4, uit_steps=600,
-                    cgit_steps=1500, aug_sizes=(0, 100, 200, 500), n_aux=2000, cnn_width=16, reg_steps=800,
+                    cgit_steps=1500, aug_sizes=(0, 50, 100, 200), n_aux=2000, cnn_width=16, reg_steps=800,
                     checkpoint_every=500),
         "full": dict(residual_generator=True, gan_mode="vanilla", aug_sizes=(0, 1000, 2000, 5000)),
     }
@@ -466,7 +467,8 @@ def run_exprada(config: ExprADAConfig, *, seed: int = 0, device: torch.device | 
     if data["source"] == "emofaces":
         reg, mu, sd = train_attribute_regressor(data["aux"], config, seed * 1000 + 60, device)
         regressor = (reg, mu, sd)
-        gt = ground_truth(reg, mu, sd, data, {**translated, "exprada_cgit": cgit_faces["full"]}, device)
+        cgit = {"exprada_cgit" if k == "full" else f"cgit_{k}": v for k, v in cgit_faces.items()}
+        gt = ground_truth(reg, mu, sd, data, {**translated, **cgit}, device)
         identity = {k: v["identity_kept"] for k, v in gt.items() if k != "perfect"}
         lap("ground_truth")
 
