@@ -30,11 +30,12 @@ CHAPTERS: dict[str, Chapter] = {
                 "02_cycleemotiongan.ipynb", "cycleemotiongan.md", "emolab.experiments.cycleemotiongan"),
         Chapter("exprada", "ExprADA: category-guided and unsupervised face translation from simulated to real",
                 "03_exprada.ipynb", "exprada.md", "emolab.experiments.exprada"),
-        Chapter("ganmut", "GANmut: a learned, interpretable conditional space for a gamut of emotions", "04_ganmut.ipynb", "ganmut.md", "emolab.experiments.ganmut"),
-        Chapter("sigan", "Semantic-invariant GAN: label and attention consistency for digit adaptation", "05_sigan.ipynb", "sigan.md", "emolab.experiments.sigan"),
+        Chapter("ganmut", "GANmut: a learned, interpretable conditional space for a gamut of emotions",
+                "04_ganmut.ipynb", "ganmut.md", "emolab.experiments.ganmut"),
+        Chapter("sigan", "Semantic-invariant GAN: label and attention consistency for digit adaptation",
+                "05_sigan.ipynb", "sigan.md", "emolab.experiments.sigan"),
     ]
 }
-
 
 
 def get_chapter(name: str) -> Chapter:

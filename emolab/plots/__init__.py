@@ -7,9 +7,7 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from emolab.plots import augment, cycleemotiongan, exprada, toy
-from emolab.plots import ganmut
-from emolab.plots import sigan
+from emolab.plots import augment, cycleemotiongan, exprada, ganmut, sigan, toy
 
 FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "toy": toy.chapter_figures,
@@ -20,4 +18,4 @@ FIGURES: dict[str, Callable[[object], dict[str, Figure]]] = {
     "sigan": sigan.chapter_figures,
 }
 
-__all__ = ["FIGURES", "augment", "cycleemotiongan", "exprada", "toy"]
+__all__ = ["FIGURES", "augment", "cycleemotiongan", "exprada", "ganmut", "sigan", "toy"]
