@@ -10,6 +10,12 @@ the cores are shared out as threads (2 cores, 4 notebooks: 2 at a time with
 1 thread each; ``--threads`` or $OMP_NUM_THREADS set it). With CUDA they run one at a time, since they share one GPU
 (``--jobs`` overrides both). A notebook is replaced only when every cell ran
 without error; the script exits 1 and names the failing cell otherwise.
+
+Chapters that check their claims on several seeds read the other seeds' headless
+runs from ``runs_dir`` (their parameters cell: ``seed``, ``seeds``,
+``runs_dir``). Outside the smoke profile the missing ones run first, with the
+same pool: ``emolab run CHAPTER --profile P --seed S --out RUNS_DIR/seed-S``
+(``--no-seed-runs`` skips this step).
 """
 
 from __future__ import annotations
@@ -61,6 +67,60 @@ def recorded_seconds(path: Path) -> float:
     return (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
 
 
+def parameters(path: Path) -> dict:
+    """The literal assignments of a notebook's ``parameters`` cell (``{}`` if it has none)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    values = {}
+    for node in ast.parse(cells[0].source).body if cells else []:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return values
+
+
+def seed_runs(notebooks: list[Path], profile: str) -> list[tuple[str, int, Path]]:
+    """The headless runs the notebooks will read and that are missing: ``(chapter, seed, out)``.
+
+    None in the smoke profile, where the chapters do not check their claims.
+    """
+    if profile == "smoke":
+        return []
+    sys.path.insert(0, str(ROOT))
+    from emolab.experiments import CHAPTERS
+
+    by_notebook = {c.notebook: name for name, c in CHAPTERS.items()}
+    jobs = []
+    for path in notebooks:
+        params, chapter = parameters(path), by_notebook.get(path.name)
+        if chapter is None or not {"seeds", "runs_dir"} <= set(params):
+            continue
+        for s in params["seeds"]:
+            out = (path.parent / params["runs_dir"] / f"seed-{s}").resolve()
+            if s != params.get("seed", 0) and not (out / "metrics.json").exists():
+                jobs.append((chapter, int(s), out))
+    return jobs
+
+
+def run_seed(chapter: str, seed: int, out: Path, profile: str, threads: int) -> tuple[str, float, str | None]:
+    """``emolab run CHAPTER --seed S --out OUT`` in a subprocess."""
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "EMOLAB_NO_PROGRESS": "1"}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "emolab", "run", chapter, "--profile", profile, "--seed", str(seed),
+                           "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    error = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["failed"])[-1][:300]
+    return f"{chapter} seed {seed}", time.perf_counter() - start, error
+
+
 def cuda_available() -> bool:
     try:
         import torch
@@ -101,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per notebook (default: $OMP_NUM_THREADS, else the cores shared out)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--no-seed-runs", action="store_true",
+                        help="do not run the other seeds the chapters read from runs_dir first")
     args = parser.parse_args(argv)
 
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
@@ -114,6 +176,17 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     start = time.perf_counter()
     failed = []
+    resolved = os.environ.get("EMOLAB_PROFILE") or ("full" if cuda_available() else "cpu")
+    seeds = [] if args.no_seed_runs else seed_runs(notebooks, resolved)
+    if seeds:
+        print(f"first {len(seeds)} headless seed runs the chapters read (profile {resolved})", flush=True)
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_seed, c, s, out, resolved, threads) for c, s, out in seeds]
+            for future in as_completed(futures):
+                name, seconds, error = future.result()
+                print(f"  {name:40s} {seconds:7.1f} s  {'FAILED: ' + error if error else 'ok'}", flush=True)
+                if error:
+                    failed.append(name)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(execute, nb, (args.out / nb.name) if args.out else nb, threads, args.timeout)
                    for nb in notebooks]

@@ -45,6 +45,9 @@ def built_book(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("book")
     config = yaml.safe_load((root / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
+    # local extension folders are resolved against the config file's folder: make them absolute
+    local = config.get("sphinx", {}).get("local_extensions") or {}
+    config["sphinx"]["local_extensions"] = {name: str(root / path) for name, path in local.items()}
     (tmp / "_config.yml").write_text(yaml.safe_dump(config))
     proc = subprocess.run(
         [str(jb), "build", str(root), "--config", str(tmp / "_config.yml"),
