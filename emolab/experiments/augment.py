@@ -162,12 +162,9 @@ class AugmentConfig(ProfileConfig):
 
 
     def __post_init__(self):
-        positive = ("image_size", "n_train", "n_test_per_class", "cnn_width", "cnn_steps", "cnn_batch",
-                    "ngf", "ndf", "n_blocks", "d_layers", "gan_steps", "dag_gan_steps", "gan_batch",
-                    "n_aux", "reg_steps", "log_every")
-        bad = [k for k in positive if not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+        self.require_positive_ints("image_size", "n_train", "n_test_per_class", "cnn_width", "cnn_steps", "cnn_batch",
+                                   "ngf", "ndf", "n_blocks", "d_layers", "gan_steps", "dag_gan_steps", "gan_batch",
+                                   "n_aux", "reg_steps", "log_every")
         if self.image_size % 4 or self.image_size < 32:
             raise ConfigError(f"image_size must be a multiple of 4 and >= 32, got {self.image_size}")
         if not 0.0 < self.fer_fraction <= 1.0:

@@ -26,5 +26,13 @@ class ProfileConfig:
             raise ConfigError(f"unknown {cls.KIND} keys {sorted(unknown)}")
         return cls(**{**cls.PRESETS[profile], **overrides})
 
+    def require_positive_ints(self, *names: str) -> None:
+        """Fail with one message naming every field of ``names`` that is not an integer >= 1
+        (``True`` is not a count)."""
+        bad = [k for k in names if isinstance(getattr(self, k), bool)
+               or not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
+        if bad:
+            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -168,12 +168,8 @@ class CycleEmotionGANConfig(ProfileConfig):
     }
 
     def __post_init__(self):
-        positive = ("image_size", "n_train", "n_test_per_class", "cls_width", "cls_steps", "cls_batch",
-                    "ngf", "ndf", "n_blocks", "d_layers", "gan_steps", "gan_batch", "log_every")
-        bad = [k for k in positive if isinstance(getattr(self, k), bool)
-               or not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+        self.require_positive_ints("image_size", "n_train", "n_test_per_class", "cls_width", "cls_steps", "cls_batch",
+                                   "ngf", "ndf", "n_blocks", "d_layers", "gan_steps", "gan_batch", "log_every")
         if self.image_size % 4 or not 32 <= self.image_size <= 256:
             raise ConfigError(f"image_size must be a multiple of 4 in [32, 256], got {self.image_size}")
         unknown = [d for d in (*self.directions, *self.sweep_directions) if d not in DIRECTIONS]

@@ -164,13 +164,9 @@ class ExprADAConfig(ProfileConfig):
     }
 
     def __post_init__(self):
-        positive = ("image_size", "n_source", "n_target", "n_test_per_class", "cls_width", "cls_steps",
-                    "cls_batch", "ngf", "ndf", "n_blocks", "gan_batch", "uit_steps", "cgit_steps", "n_aux",
-                    "cnn_width", "reg_steps", "log_every")
-        bad = [k for k in positive if isinstance(getattr(self, k), bool)
-               or not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+        self.require_positive_ints("image_size", "n_source", "n_target", "n_test_per_class", "cls_width", "cls_steps",
+                                   "cls_batch", "ngf", "ndf", "n_blocks", "gan_batch", "uit_steps", "cgit_steps",
+                                   "n_aux", "cnn_width", "reg_steps", "log_every")
         if self.image_size % 8 or not 32 <= self.image_size <= 256:
             raise ConfigError(f"image_size must be a multiple of 8 in [32, 256], got {self.image_size}")
         for name in ("source_domain", "target_domain"):

@@ -152,12 +152,9 @@ class GANmutConfig(ProfileConfig):
     }
 
     def __post_init__(self):
-        positive = ("image_size", "n_train", "n_test", "judge_width", "judge_steps", "judge_batch", "ngf", "ndf",
-                    "n_blocks", "gan_steps", "batch", "n_critic", "n_smooth", "ere_batches", "n_fed", "log_every")
-        bad = [k for k in positive if isinstance(getattr(self, k), bool)
-               or not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+        self.require_positive_ints("image_size", "n_train", "n_test", "judge_width", "judge_steps", "judge_batch",
+                                   "ngf", "ndf", "n_blocks", "gan_steps", "batch", "n_critic", "n_smooth",
+                                   "ere_batches", "n_fed", "log_every")
         if self.image_size < 32 or self.image_size & (self.image_size - 1):
             raise ConfigError(f"image_size must be a power of two >= 32, got {self.image_size}")
         if self.batch < 2:

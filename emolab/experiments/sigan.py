@@ -123,12 +123,8 @@ class SIGANConfig(ProfileConfig):
     }
 
     def __post_init__(self):
-        positive = ("image_size", "n_source", "n_target", "n_test", "width", "code_dim", "pre_steps", "batch",
-                    "steps", "interval", "n_critic", "n_embed", "log_every")
-        bad = [k for k in positive if isinstance(getattr(self, k), bool)
-               or not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)} must be positive integers")
+        self.require_positive_ints("image_size", "n_source", "n_target", "n_test", "width", "code_dim", "pre_steps",
+                                   "batch", "steps", "interval", "n_critic", "n_embed", "log_every")
         if self.image_size not in (16, 32, 64):
             raise ConfigError(f"image_size must be 16, 32 or 64, got {self.image_size}")
         unknown = [p for p in self.pairs if p not in PAIRS + REAL_PAIRS]

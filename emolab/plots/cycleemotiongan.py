@@ -24,7 +24,7 @@ from emolab.data.taxonomy import MIKELS8
 from emolab.experiments.cycleemotiongan import METHOD_LABELS, METHODS
 from emolab.methods.cycleemotiongan import PAPER_LAMBDA
 from emolab.plots.augment import _stratified
-from emolab.plots.style import EMOTION_COLORS, MIKELS_COLORS, apply_style
+from emolab.plots.style import EMOTION_COLORS, MIKELS_COLORS, apply_style, legend_of_lines
 
 _CB = sns.color_palette("colorblind", 10).as_hex()
 #: One colour per method, the same in every figure of the chapter.
@@ -431,11 +431,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
         ax.set_title(title)
         ax.set_xlabel("step")
     axes[0, 0].set_ylabel("loss")
-    handles = {}
-    for ax in axes[0]:
-        for line in ax.get_lines():
-            handles.setdefault(line.get_label(), line)
-    fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=8)
+    legend_of_lines(fig, axes[0], fontsize=8)
     return fig
 
 

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from emolab.experiments.exprada import CGIT_METHODS, METHOD_LABELS, UIT_METHODS
 from emolab.plots.augment import _stratified
 from emolab.plots.cycleemotiongan import _grid_image, _metrics, _plain, _tsne, class_colors, target_features
-from emolab.plots.style import apply_style
+from emolab.plots.style import apply_style, legend_of_lines
 
 _CB = sns.color_palette("colorblind", 10).as_hex()
 #: One colour per translator, the same in every figure of the chapter.
@@ -248,11 +248,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
                     label=f"{kind.upper()}: {METHOD_LABELS.get(method, method)}")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
-    handles = {}
-    for ax in axes[0]:
-        for line in ax.get_lines():
-            handles.setdefault(line.get_label(), line)
-    fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=7)
+    legend_of_lines(fig, axes[0], fontsize=7)
     return fig
 
 

@@ -38,3 +38,13 @@ MIKELS_COLORS = {
 
 def apply_style() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
+
+
+def legend_of_lines(fig, axes, fontsize: float = 8) -> None:
+    """One figure legend, outside on the right, with one entry per line label over ``axes``
+    (a label drawn in several panels appears once)."""
+    handles = {}
+    for ax in axes:
+        for line in ax.get_lines():
+            handles.setdefault(line.get_label(), line)
+    fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=fontsize)
