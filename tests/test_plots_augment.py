@@ -56,6 +56,8 @@ def test_generated_samples_rows_hold_the_generated_and_real_faces(result):
     n, size = 5, result.config.image_size
     fig = pa.fig_generated_samples(with_(result, sources=None), n=n)  # no source row
     left, right = fig.axes
+    # the generated faces above the real ones, each panel the figure's full width
+    assert left.get_subplotspec().rowspan.start == 0 and right.get_subplotspec().rowspan.start == 1
     assert [t.get_text() for t in left.get_yticklabels()] == TARGETS
     assert [t.get_text() for t in right.get_yticklabels()] == TARGETS
     img = image_of(left)
@@ -126,6 +128,7 @@ def test_fig_tsne_panels_share_one_embedding(result, embedding):
     emb, labels, is_generated = embedding
     fig = pa.fig_tsne(result, embedding=embedding)
     assert len(fig.axes) == 4
+    assert fig.axes[0].get_gridspec().get_geometry() == (2, 2)  # two panels a row
     n_real = int((~is_generated).sum())
     n_dis = int((is_generated & (labels == EKMAN7.index("disgust"))).sum())
     n_sad = int((is_generated & (labels == EKMAN7.index("sad"))).sum())
@@ -224,3 +227,17 @@ def test_real_faces_are_a_seeded_pick(result):
     b = image_of(pa.fig_generated_samples(result, n=4, seed=1).axes[1])
     c = image_of(pa.fig_generated_samples(result, n=4, seed=2).axes[1])
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_ground_truth_table_has_short_two_level_headers(result):
+    table = pa.ground_truth_table(result.metrics)
+    gt = result.metrics["ground_truth"]
+    assert table.index.tolist() == list(gt) and table.index.name == "class"
+    assert table.columns.tolist() == list(pa.GROUND_TRUTH_COLUMNS)
+    assert max(len(part) for col in table.columns for part in col) <= 15  # no header wider than its numbers
+    for (group, column), key in pa.GROUND_TRUTH_COLUMNS.items():
+        assert table[(group, column)].tolist() == pytest.approx([gt[c][key] for c in gt], nan_ok=True)
+    # a column that some class lacks is left out; a run without ground truth has no table
+    partial = {c: {k: v for k, v in row.items() if k != "identity_kept" or c != "sad"} for c, row in gt.items()}
+    assert ("identity", "kept") not in pa.ground_truth_table({"ground_truth": partial}).columns
+    assert pa.ground_truth_table({"ground_truth": {}}) is None and pa.ground_truth_table({}) is None

@@ -333,10 +333,20 @@ def test_seed_table_gives_mean_and_std(result):
 
 
 # ----------------------------------------------------------------------------- training
+def curve_panels(fig):
+    """The panels that hold curves (a spare grid cell holds the legend, axis off)."""
+    return [ax for ax in fig.axes if ax.axison]
+
+
 def test_training_curves_plot_every_runs_losses(result):
     fig = pc.fig_training_curves(result)
-    assert [ax.get_title() for ax in fig.axes] == [t for _, t in pc.TRAINING_CURVES]
-    for ax, (key, _) in zip(fig.axes, pc.TRAINING_CURVES):
+    assert [ax.get_title() for ax in curve_panels(fig)] == [t for _, t in pc.TRAINING_CURVES]
+    # at most three panels a row, so that the figure reads in a book column
+    rows = {}
+    for ax in curve_panels(fig):
+        rows.setdefault(ax.get_subplotspec().rowspan.start, []).append(ax)
+    assert len(rows) == -(-len(pc.TRAINING_CURVES) // 3) and max(map(len, rows.values())) == 3
+    for ax, (key, _) in zip(curve_panels(fig), pc.TRAINING_CURVES):
         lines = {line.get_label(): line for line in ax.get_lines()}
         runs = [r for r, h in result.histories.items() if key in h]
         assert set(lines) == {pc.run_label(r) for r in runs}
@@ -347,7 +357,15 @@ def test_training_curves_plot_every_runs_losses(result):
             np.testing.assert_allclose(lines[pc.run_label(r)].get_ydata(), h[key])
             np.testing.assert_allclose(lines[pc.run_label(r)].get_xdata(), h["step"][-len(h[key]):])
     assert pc.run_label("photo_to_art/cycleemotiongan_mikels") == "photo → art, MIKELS"
-    (legend,) = fig.legends
+    # five panels on a 2 x 3 grid: the sixth cell holds the one legend, a line per run
+    assert not fig.legends
+    (spare,) = [ax for ax in fig.axes if not ax.axison]
+    assert len(spare.get_legend().get_texts()) == len(result.histories)
+    assert not spare.get_lines()
+    # a grid without a spare cell keeps the legend on the right of the figure
+    four = pc.fig_training_curves(result, curves=pc.TRAINING_CURVES[:3])
+    assert len(four.axes) == 3 and all(ax.axison for ax in four.axes)
+    (legend,) = four.legends
     assert len(legend.get_texts()) == len(result.histories)
 
 
@@ -366,4 +384,4 @@ def test_chapter_figures_on_faces(faces):
     figs = pc.chapter_figures(faces)
     assert list(figs) == [f"adapted_{FACES}", f"tsne_{FACES}", f"confusion_{FACES}", "training_curves"]
     assert len(figs[f"tsne_{FACES}"].axes) == 2 and len(panels(figs[f"confusion_{FACES}"])) == 2
-    assert [ax.get_title() for ax in figs["training_curves"].axes] == [t for _, t in pc.TRAINING_CURVES]
+    assert [ax.get_title() for ax in curve_panels(figs["training_curves"])] == [t for _, t in pc.TRAINING_CURVES]

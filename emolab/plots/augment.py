@@ -95,7 +95,9 @@ def fig_generated_samples(result, n: int = 8, seed: int = 0) -> Figure:
     size = x.shape[-1]
     scale = max(1.0, 64 / size) / 100  # inches per grid pixel at 100 dpi
     width, height = (n * (size + 2) + 2) * scale, (len(generated) * (size + 2) + 2) * scale
-    fig, axes = plt.subplots(1, 2, figsize=(2 * width + 2.4, height + 0.6), dpi=100,
+    # One panel above the other: side by side, a book column shrinks faces of 32 px to
+    # half the size they are drawn at here.
+    fig, axes = plt.subplots(2, 1, figsize=(width + 2.4, 2 * height + 1.0), dpi=100,
                              constrained_layout=True)
     _image_rows(axes[0], generated, n, f"generated: G({REFERENCE}) → class")
     _image_rows(axes[1], reals, n, "real training faces")
@@ -164,8 +166,8 @@ def fig_tsne(result, max_real: int = 1500, seed: int = 0, embedding=None) -> Fig
     ``embedding``: a :func:`tsne_embedding` result to reuse."""
     apply_style()
     emb, labels, is_generated = embedding if embedding is not None else tsne_embedding(result, max_real, seed)
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.6), sharex=True, sharey=True, constrained_layout=True)
-    for ax, (title, classes) in zip(axes, TSNE_PANELS):
+    fig, axes = plt.subplots(2, 2, figsize=(8.6, 7.6), sharex=True, sharey=True, constrained_layout=True)
+    for ax, (title, classes) in zip(axes.flat, TSNE_PANELS):
         shown = tuple(c for c in classes if c in result.generated)
         plot_embedding(ax, emb, labels, is_generated, shown, title)
     handles = [Line2D([], [], ls="", marker="o", ms=5, color=EMOTION_COLORS[c], label=c)
@@ -250,6 +252,32 @@ def fig_per_class(result, paper: dict | None = None) -> Figure:
 
 
 # ----------------------------------------------------------------------------- ground truth
+#: The ground-truth columns a reader compares, as ``(group, column) -> metrics key``.
+GROUND_TRUTH_COLUMNS = {
+    ("pattern match", "generated"): "pattern_match_generated",
+    ("pattern match", "real"): "pattern_match_real",
+    ("pattern match", f"{REFERENCE} source"): "pattern_match_source",
+    ("intensity", "generated"): "intensity_generated",
+    ("intensity", "real"): "intensity_real",
+    ("intensity", "real, true"): "intensity_real_true",
+    ("identity", "kept"): "identity_kept",
+}
+
+
+def ground_truth_table(metrics: dict) -> pd.DataFrame | None:
+    """The ground truth of the generated faces, one row per class and the columns of
+    :data:`GROUND_TRUTH_COLUMNS` under short two-level headers (``metrics``: a run's
+    metrics.json). ``None`` where the run measured no ground truth (real data)."""
+    gt = metrics.get("ground_truth")
+    if not gt:
+        return None
+    columns = {label: key for label, key in GROUND_TRUTH_COLUMNS.items() if all(key in v for v in gt.values())}
+    table = pd.DataFrame({label: [gt[c][key] for c in gt] for label, key in columns.items()}, index=list(gt))
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    table.index.name = "class"
+    return table.astype(float)
+
+
 def fig_ground_truth(result) -> Figure | None:
     """EmoFaces only: how often a face's action pattern is nearest its class's prototype
     (generated, real, and the neutral sources as the floor), and how much of the source's

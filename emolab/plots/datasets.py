@@ -67,3 +67,64 @@ def fig_class_histogram(counts: dict[str, int], title: str = "") -> Figure:
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
     return fig
+
+
+def circumplex_points(taxonomies: dict[str, tuple[str, ...]], coords: dict[str, tuple[float, float]]):
+    """The anchors of several taxonomies on the valence-arousal plane, one point per place:
+    ``[(valence, arousal, names, owners)]`` where ``names`` are the class names drawn
+    there (``angry`` and ``anger`` share a place) and ``owners`` the taxonomies they come
+    from, in the order of ``taxonomies``."""
+    points: dict[tuple[float, float], tuple[list[str], list[str]]] = {}
+    for owner, names in taxonomies.items():
+        for name in names:
+            names_here, owners = points.setdefault(tuple(coords[name]), ([], []))
+            if name not in names_here:
+                names_here.append(name)
+            if owner not in owners:
+                owners.append(owner)
+    return [(v, a, names, owners) for (v, a), (names, owners) in points.items()]
+
+
+def fig_circumplex(taxonomies: dict[str, tuple[str, ...]], coords: dict[str, tuple[float, float]],
+                   colors: tuple[str, ...] = ("C0", "C3"), both_color: str = "C4") -> Figure:
+    """The classes of two taxonomies (e.g. Ekman's and Mikels') as anchors on Russell's
+    circumplex. Classes at the same place share one point and one label (``angry /
+    anger``); a point of both taxonomies is drawn in ``both_color``. Labels sit on the
+    outer side of their point (left of the negative-valence ones), so that the crowded
+    upper-left quadrant stays legible."""
+    apply_style()
+    owners_all = list(taxonomies)
+    if len(owners_all) != len(colors):
+        raise ValueError(f"one colour per taxonomy: {len(owners_all)} taxonomies, {len(colors)} colours")
+    color_of = dict(zip(owners_all, colors))
+    markers = dict(zip(owners_all, ("o", "s", "^", "D")))
+    fig, ax = plt.subplots(figsize=(6.2, 5.4), constrained_layout=True)
+    points = sorted(circumplex_points(taxonomies, coords), key=lambda p: (p[0], -p[1]))
+    for v, a, names, owners in points:
+        color = color_of[owners[0]] if len(owners) == 1 else both_color
+        ax.scatter(v, a, marker=markers[owners[0]], s=46, color=color, zorder=3)
+        # Label beside the point, away from the centre. Of two points closer than 0.2
+        # side by side, the right one's label goes above it, and the left one's (on the
+        # right half) below it.
+        def near(dv: float) -> bool:
+            return any(0 < dv * (v - v2) < 0.2 and abs(a - a2) < 0.1 for v2, a2, _, _ in points)
+
+        if near(1):
+            xy, ha, va = (0, 7), "center", "bottom"
+        elif near(-1) and v >= 0:
+            xy, ha, va = (0, -7), "center", "top"
+        elif v < 0:
+            xy, ha, va = (-7, 0), "right", "center"
+        else:
+            xy, ha, va = (7, 0), "left", "center"
+        ax.annotate(" / ".join(names), (v, a), textcoords="offset points", xytext=xy, ha=ha, va=va,
+                    fontsize=8, color=color)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    handles = [plt.Line2D([], [], ls="", marker=markers[o], color=color_of[o], label=o) for o in owners_all]
+    handles.append(plt.Line2D([], [], ls="", marker=markers[owners_all[0]], color=both_color,
+                              label=" and ".join(owners_all)))
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="valence", ylabel="arousal", title="Anchors on Russell's circumplex")
+    ax.set_aspect("equal")
+    return fig

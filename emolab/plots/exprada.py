@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from emolab.experiments.exprada import CGIT_METHODS, METHOD_LABELS, UIT_METHODS
 from emolab.plots.augment import _stratified
 from emolab.plots.cycleemotiongan import _grid_image, _metrics, _plain, _tsne, class_colors, target_features
-from emolab.plots.style import apply_style, legend_of_lines
+from emolab.plots.style import apply_style, legend_of_lines, panel_grid
 
 _CB = sns.color_palette("colorblind", 10).as_hex()
 #: One colour per translator, the same in every figure of the chapter.
@@ -235,9 +235,8 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
     apply_style()
     runs = list(result.histories)
     curves = [(k, t) for k, t in curves if any(len(result.histories[r].get(k, ())) for r in runs)]
-    fig, axes = plt.subplots(1, len(curves), figsize=(3.1 * len(curves) + 2.0, 2.9), constrained_layout=True,
-                             squeeze=False)
-    for ax, (key, title) in zip(axes[0], curves, strict=True):
+    fig, panels, spare = panel_grid(len(curves), (3.1, 2.7), legend_width=2.0)
+    for ax, (key, title) in zip(panels, curves, strict=True):
         for name in runs:
             values = result.histories[name].get(key, [])
             if not len(values):
@@ -248,7 +247,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
                     label=f"{kind.upper()}: {METHOD_LABELS.get(method, method)}")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
-    legend_of_lines(fig, axes[0], fontsize=7)
+    legend_of_lines(spare[0] if spare else fig, panels, fontsize=7)
     return fig
 
 

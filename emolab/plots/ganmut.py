@@ -27,7 +27,7 @@ from emolab.experiments.ganmut import (
     space_map,
     true_directions,
 )
-from emolab.plots.style import EMOTION_COLORS, apply_style
+from emolab.plots.style import EMOTION_COLORS, MAX_PANELS_PER_ROW, apply_style, legend_of_lines, panel_grid
 
 #: One colour per GAN, the same in every figure of the chapter.
 METHOD_COLORS = {"stargan": "0.35", "ganmut_rho1": "#56b4e9", "ganmut_rho4": "#0072b2", "gganmut": "#d55e00",
@@ -172,16 +172,16 @@ def fig_interpolations(result, emotions=("surprise", "angry"), source: int = 0) 
 def fig_smoothness_curves(result) -> Figure:
     """The judge's mean score of each emotion along neutral -> emotion (what Table 1 summarises)."""
     apply_style()
-    fig, axes = plt.subplots(1, len(EMOTIONS), figsize=(14, 2.8), sharey=True)
+    fig, axes, spare = panel_grid(len(EMOTIONS), (3.0, 2.5), legend_width=1.6, sharey=True)
     for ax, emotion in zip(axes, EMOTIONS, strict=True):
         for name in ("stargan", "ganmut_rho1", "ganmut_rho4", "gganmut"):
             ax.plot(np.arange(11) / 10, result.curves["smoothness"][name][emotion], marker="o", ms=2.5,
                     color=METHOD_COLORS[name], label=LABELS[name])
         ax.set_title(emotion)
         ax.set_xlabel("step / 10")
-    axes[0].set_ylabel("C(emotion | x_j)")
-    axes[-1].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    for ax in axes[::MAX_PANELS_PER_ROW]:
+        ax.set_ylabel("C(emotion | x_j)")
+    legend_of_lines(spare[0] if spare else fig, axes, fontsize=8)
     return fig
 
 
@@ -248,7 +248,7 @@ def fig_training_curves(result) -> Figure:
     apply_style()
     keys = (("D_total", "critic (eq. 1)"), ("G_cls", "L_cls^f (eq. 4/10)"), ("rec", "L_rec (eq. 8)"),
             ("G_info", "L_info (eq. 6)"), ("G_rho", "L_ρ (eq. 7)"), ("G_div", "L_div (eq. 9)"))
-    fig, axes = plt.subplots(1, len(keys), figsize=(16, 2.8))
+    fig, axes, _ = panel_grid(len(keys), (3.3, 2.6))
     for ax, (key, title) in zip(axes, keys, strict=True):
         for name, h in result.histories.items():
             if key in h and len(h[key]):
@@ -259,7 +259,6 @@ def fig_training_curves(result) -> Figure:
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 

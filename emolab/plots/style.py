@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.axes import Axes
 
 #: One colour per class, colour-blind safe.
 CLASS_COLORS = sns.color_palette("colorblind", 10)
@@ -40,11 +42,43 @@ def apply_style() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
 
 
-def legend_of_lines(fig, axes, fontsize: float = 8) -> None:
-    """One figure legend, outside on the right, with one entry per line label over ``axes``
-    (a label drawn in several panels appears once)."""
+def legend_of_lines(where, axes, fontsize: float = 8) -> None:
+    """One legend with one entry per line label over ``axes`` (a label drawn in several
+    panels appears once). ``where``: a Figure (the legend goes outside, on the right) or
+    an empty Axes of the figure (the legend fills it)."""
     handles = {}
     for ax in axes:
         for line in ax.get_lines():
             handles.setdefault(line.get_label(), line)
-    fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=fontsize)
+    if isinstance(where, Axes):
+        where.legend(list(handles.values()), list(handles), loc="center", fontsize=fontsize, frameon=False)
+    else:
+        where.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=fontsize)
+
+
+#: Panels a row in a book figure: a column is about 690 px wide, so a fourth panel
+#: would shrink every panel's text below reading size.
+MAX_PANELS_PER_ROW = 3
+
+
+def panel_grid(n: int, panel_size: tuple[float, float], cols: int = MAX_PANELS_PER_ROW, legend_width: float = 0.0,
+               **subplots_kw):
+    """A figure with ``n`` panels, at most ``cols`` a row: ``(fig, panels, spare)``.
+
+    ``panels`` are the ``n`` Axes in reading order; ``spare`` the unused cells of the
+    last row, axis off (a legend fits there: :func:`legend_of_lines`). ``panel_size``
+    is one panel's ``(width, height)`` in inches; ``legend_width`` inches are added on the
+    right where no cell is spare, for a legend outside.
+    """
+    if n < 1:
+        raise ValueError(f"a figure needs at least one panel, got {n}")
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    extra = legend_width if rows * cols == n else 0.0
+    subplots_kw.setdefault("constrained_layout", True)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols + extra, panel_size[1] * rows),
+                             squeeze=False, **subplots_kw)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.axis("off")
+    return fig, flat[:n], flat[n:]

@@ -9,7 +9,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from emolab.plots.style import CLASS_COLORS, GENERATED_COLOR, apply_style
+from emolab.plots.style import CLASS_COLORS, GENERATED_COLOR, apply_style, panel_grid
 
 PANEL_TITLES = {
     "imbalanced": "imbalanced (1000 / 1000 / 100)",
@@ -77,7 +77,7 @@ def fig_all_classifiers(result) -> Figure:
     """Every remedy side by side: what the boundaries look like for each."""
     apply_style()
     names = list(result.classifiers)
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4.4), constrained_layout=True)
+    fig, axes, _ = panel_grid(len(names), (3.6, 3.8))
     for ax, name in zip(axes, names):
         plot_decision_regions(ax, result.classifiers[name], result, title=PANEL_TITLES[name],
                               extra=result.generated if name == "augmented" else None,
