@@ -46,3 +46,18 @@ def test_legend_of_lines_names_each_label_once_in_a_cell_or_outside():
     legend_of_lines(fig2, panels2)
     (legend,) = fig2.legends
     assert [t.get_text() for t in legend.get_texts()] == ["c"]
+
+
+def test_legend_of_lines_given_the_figure_fills_its_spare_cell():
+    fig, panels, spare = panel_grid(4, (3.0, 2.0))
+    panels[0].plot([0, 1], [0, 1], label="a")
+    legend_of_lines(fig, panels)
+    assert not fig.legends and [t.get_text() for t in spare[0].get_legend().get_texts()] == ["a"]
+    assert spare[1].get_legend() is None
+
+
+def test_panel_grid_labels_the_first_panel_of_each_row():
+    _, panels, _ = panel_grid(5, (3.0, 2.0), ylabel="loss")
+    assert [ax.get_ylabel() for ax in panels] == ["loss", "", "", "loss", ""]
+    _, panels, _ = panel_grid(4, (3.0, 2.0), cols=2, ylabel="acc")
+    assert [ax.get_ylabel() for ax in panels] == ["acc", "", "acc", ""]

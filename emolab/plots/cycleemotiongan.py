@@ -24,8 +24,7 @@ from emolab.data.taxonomy import MIKELS8
 from emolab.experiments.cycleemotiongan import METHOD_LABELS, METHODS
 from emolab.methods.cycleemotiongan import PAPER_LAMBDA
 from emolab.plots.augment import _stratified
-from emolab.plots.style import (EMOTION_COLORS, MAX_PANELS_PER_ROW, MIKELS_COLORS, apply_style, legend_of_lines,
-                                panel_grid)
+from emolab.plots.style import EMOTION_COLORS, MIKELS_COLORS, apply_style, legend_of_lines, panel_grid
 
 _CB = sns.color_palette("colorblind", 10).as_hex()
 #: One colour per method, the same in every figure of the chapter.
@@ -414,7 +413,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
     curves = [(k, t) for k, t in curves if any(len(result.histories[r].get(k, ())) for r in runs)]
     directions = list(dict.fromkeys(r.split("/")[0] for r in runs if r != "cyclegan"))
     # The legend takes a spare cell of the grid where there is one, else the right margin.
-    fig, panels, spare = panel_grid(len(curves), (3.3, 2.8), legend_width=1.8)
+    fig, panels, _ = panel_grid(len(curves), (3.3, 2.8), legend_width=1.8, ylabel="loss")
     for ax, (key, title) in zip(panels, curves):
         for name in runs:
             h = result.histories[name]
@@ -431,9 +430,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
                     marker="o" if len(values) < 10 else None, ms=3)
         ax.set_title(title)
         ax.set_xlabel("step")
-    for ax in panels[::MAX_PANELS_PER_ROW]:
-        ax.set_ylabel("loss")
-    legend_of_lines(spare[0] if spare else fig, panels, fontsize=8)
+    legend_of_lines(fig, panels, fontsize=8)
     return fig
 
 

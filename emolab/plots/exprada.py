@@ -235,7 +235,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
     apply_style()
     runs = list(result.histories)
     curves = [(k, t) for k, t in curves if any(len(result.histories[r].get(k, ())) for r in runs)]
-    fig, panels, spare = panel_grid(len(curves), (3.1, 2.7), legend_width=2.0)
+    fig, panels, _ = panel_grid(len(curves), (3.1, 2.7), legend_width=2.0)
     for ax, (key, title) in zip(panels, curves, strict=True):
         for name in runs:
             values = result.histories[name].get(key, [])
@@ -247,7 +247,7 @@ def fig_training_curves(result, curves=TRAINING_CURVES) -> Figure:
                     label=f"{kind.upper()}: {METHOD_LABELS.get(method, method)}")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
-    legend_of_lines(spare[0] if spare else fig, panels, fontsize=7)
+    legend_of_lines(fig, panels, fontsize=7)
     return fig
 
 

@@ -27,7 +27,7 @@ from emolab.experiments.ganmut import (
     space_map,
     true_directions,
 )
-from emolab.plots.style import EMOTION_COLORS, MAX_PANELS_PER_ROW, apply_style, legend_of_lines, panel_grid
+from emolab.plots.style import EMOTION_COLORS, apply_style, legend_of_lines, panel_grid
 
 #: One colour per GAN, the same in every figure of the chapter.
 METHOD_COLORS = {"stargan": "0.35", "ganmut_rho1": "#56b4e9", "ganmut_rho4": "#0072b2", "gganmut": "#d55e00",
@@ -172,16 +172,14 @@ def fig_interpolations(result, emotions=("surprise", "angry"), source: int = 0) 
 def fig_smoothness_curves(result) -> Figure:
     """The judge's mean score of each emotion along neutral -> emotion (what Table 1 summarises)."""
     apply_style()
-    fig, axes, spare = panel_grid(len(EMOTIONS), (3.0, 2.5), legend_width=1.6, sharey=True)
+    fig, axes, _ = panel_grid(len(EMOTIONS), (3.0, 2.5), legend_width=1.6, ylabel="C(emotion | x_j)", sharey=True)
     for ax, emotion in zip(axes, EMOTIONS, strict=True):
         for name in ("stargan", "ganmut_rho1", "ganmut_rho4", "gganmut"):
             ax.plot(np.arange(11) / 10, result.curves["smoothness"][name][emotion], marker="o", ms=2.5,
                     color=METHOD_COLORS[name], label=LABELS[name])
         ax.set_title(emotion)
         ax.set_xlabel("step / 10")
-    for ax in axes[::MAX_PANELS_PER_ROW]:
-        ax.set_ylabel("C(emotion | x_j)")
-    legend_of_lines(spare[0] if spare else fig, axes, fontsize=8)
+    legend_of_lines(fig, axes, fontsize=8)
     return fig
 
 

@@ -44,12 +44,15 @@ def apply_style() -> None:
 
 def legend_of_lines(where, axes, fontsize: float = 8) -> None:
     """One legend with one entry per line label over ``axes`` (a label drawn in several
-    panels appears once). ``where``: a Figure (the legend goes outside, on the right) or
-    an empty Axes of the figure (the legend fills it)."""
+    panels appears once). ``where``: an empty Axes (the legend fills it) or a Figure: the
+    legend fills its first spare cell (axis off, see :func:`panel_grid`), else goes
+    outside, on the right."""
     handles = {}
     for ax in axes:
         for line in ax.get_lines():
             handles.setdefault(line.get_label(), line)
+    if not isinstance(where, Axes):
+        where = next((ax for ax in where.axes if not ax.axison), where)
     if isinstance(where, Axes):
         where.legend(list(handles.values()), list(handles), loc="center", fontsize=fontsize, frameon=False)
     else:
@@ -62,13 +65,14 @@ MAX_PANELS_PER_ROW = 3
 
 
 def panel_grid(n: int, panel_size: tuple[float, float], cols: int = MAX_PANELS_PER_ROW, legend_width: float = 0.0,
-               **subplots_kw):
+               ylabel: str | None = None, **subplots_kw):
     """A figure with ``n`` panels, at most ``cols`` a row: ``(fig, panels, spare)``.
 
     ``panels`` are the ``n`` Axes in reading order; ``spare`` the unused cells of the
     last row, axis off (a legend fits there: :func:`legend_of_lines`). ``panel_size``
     is one panel's ``(width, height)`` in inches; ``legend_width`` inches are added on the
-    right where no cell is spare, for a legend outside.
+    right where no cell is spare, for a legend outside; ``ylabel`` labels the first
+    panel of each row.
     """
     if n < 1:
         raise ValueError(f"a figure needs at least one panel, got {n}")
@@ -81,4 +85,7 @@ def panel_grid(n: int, panel_size: tuple[float, float], cols: int = MAX_PANELS_P
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.axis("off")
+    if ylabel is not None:
+        for ax in flat[:n:cols]:
+            ax.set_ylabel(ylabel)
     return fig, flat[:n], flat[n:]
